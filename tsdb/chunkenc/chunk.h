@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "tsdb/storage.h"
 
 namespace vigil::tsdb::chunkenc {
 
@@ -17,20 +18,8 @@ enum class Encoding : uint8_t {
   kXOR = 1,  // Prometheus's EncXOR: Gorilla float samples.
 };
 
-// A sample-by-sample cursor over one chunk.
-// Use: while (it->Next()) { it->AtT(); it->AtV(); }  then check Err().
-class Iterator {
- public:
-  virtual ~Iterator() = default;
-  // Advances to the next sample; false at the end or on error.
-  virtual bool Next() = 0;
-  // Advances to the first sample with timestamp >= t (staying put if the
-  // current sample already qualifies); false if there is none.
-  virtual bool Seek(int64_t t) = 0;
-  virtual int64_t AtT() const = 0;
-  virtual double AtV() const = 0;
-  virtual absl::Status Err() const = 0;
-};
+// Chunk iterators are the storage API's sample cursors.
+using Iterator = SampleIterator;
 
 // Returns an iterator over `bytes` (which must outlive it) for `encoding`;
 // for an unknown encoding, an iterator whose Err() says so.

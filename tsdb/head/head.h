@@ -1,0 +1,171 @@
+// The head: the in-memory, writable part of the database. Series live in
+// lock stripes (by ref and by label hash) so that appenders on different
+// series rarely contend; each series keeps one open XOR chunk plus its
+// sealed chunks. Durability comes from the WAL, which Commit writes before
+// samples become visible, and which Replay reads back on start.
+//
+// Split by concern: head.cc (series, truncation), head_append.cc,
+// head_read.cc (querier), head_wal.cc (replay, checkpoint), postings.cc.
+#ifndef VIGIL_TSDB_HEAD_HEAD_H_
+#define VIGIL_TSDB_HEAD_HEAD_H_
+
+#include <atomic>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "model/labels.h"
+#include "tsdb/chunkenc/xor.h"
+#include "tsdb/head/postings.h"
+#include "tsdb/head/shared_bytes.h"
+#include "tsdb/storage.h"
+#include "tsdb/wal/wal.h"
+
+namespace vigil::tsdb {
+
+struct HeadOptions {
+  // Chunks never span a multiple of this (the block duration), in ms.
+  int64_t chunk_range = 2 * 3600 * 1000;
+  int samples_per_chunk = 120;
+  bool require_metric_name = true;
+  int stripe_bits = 14;
+};
+
+// Counters for self-metrics and benchmarks.
+struct HeadStats {
+  std::atomic<uint64_t> series_created{0};
+  std::atomic<uint64_t> series_removed{0};
+  std::atomic<uint64_t> samples_appended{0};
+  std::atomic<uint64_t> out_of_order{0};
+  std::atomic<uint64_t> duplicates{0};
+  std::atomic<uint64_t> out_of_bounds{0};
+  std::atomic<uint64_t> invalid_labels{0};
+  std::atomic<uint64_t> commits{0};
+  std::atomic<uint64_t> commit_failures{0};
+  std::atomic<uint64_t> chunks_created{0};
+  std::atomic<uint64_t> chunks_removed{0};
+  std::atomic<uint64_t> wal_corruptions{0};
+  std::atomic<uint64_t> wal_replay_nanos{0};
+  std::atomic<uint64_t> wal_replay_unknown_refs{0};
+  std::atomic<uint64_t> checkpoints{0};
+};
+
+struct ChunkSpan {
+  int64_t mint;
+  int64_t maxt;
+  SharedBytes bytes;
+};
+
+// One series. `ref` and `labels` are immutable; the rest is guarded by the
+// mutex of the stripe that `ref` maps to, except `pins` and `wal_logged`.
+struct MemSeries {
+  MemSeries(SeriesRef r, model::Labels l) : ref(r), labels(std::move(l)) {}
+
+  bool Empty() const { return sealed.empty() && open.NumSamples() == 0; }
+  // Appends in order. REQUIRES: t > last_t.
+  void AppendSample(int64_t t, double v, const HeadOptions& opts, HeadStats* stats);
+
+  const SeriesRef ref;
+  const model::Labels labels;
+  std::vector<ChunkSpan> sealed;
+  chunkenc::XorChunk open;
+  int64_t open_mint = 0;
+  int64_t open_end = 0;  // A sample at or after this starts a new chunk.
+  int64_t last_t = std::numeric_limits<int64_t>::min();
+  uint64_t last_v_bits = 0;
+  // Appenders holding this series (pending samples or lookups in flight);
+  // a pinned series is never garbage-collected.
+  std::atomic<uint32_t> pins{0};
+  // Whether a WAL series record for this ref has been written.
+  std::atomic<bool> wal_logged{false};
+};
+
+class Head {
+ public:
+  // `wal` may be null (no durability); it must outlive the head.
+  Head(const HeadOptions& options, wal::Wal* wal);
+  ~Head();
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
+  // Sets the WAL that commits write to. REQUIRES: no appender exists yet
+  // (used to attach the WAL after Replay).
+  void AttachWal(wal::Wal* wal) { wal_ = wal; }
+
+  std::unique_ptr<Appender> NewAppender();
+  std::unique_ptr<Querier> NewQuerier();
+
+  // Rebuilds the head from the WAL in `wal_dir`: checkpoint, then segments.
+  // A corrupt or torn tail is cut off (wal::Repair), logged and counted; the
+  // head keeps everything before it. REQUIRES: called once, before any
+  // append, and before the WAL is opened for writing.
+  absl::Status Replay(const std::string& wal_dir);
+
+  // Drops samples older than `mint`, removes series left without samples,
+  // rejects later appends older than `mint` (kOutOfBounds), and checkpoints
+  // the WAL so that its first two thirds of segments can be deleted.
+  absl::Status Truncate(int64_t mint);
+
+  int64_t MinTime() const { return min_time_.load(); }
+  int64_t MaxTime() const { return max_time_.load(); }
+  int64_t MinValidTime() const { return min_valid_time_.load(); }
+  size_t NumSeries() const { return num_series_.load(); }
+  // Chunks in memory (sealed + open), walking all series.
+  size_t NumChunks() const;
+  const HeadStats& stats() const { return stats_; }
+  const HeadOptions& options() const { return options_; }
+
+ private:
+  friend class HeadAppender;
+  friend class HeadQuerier;
+  friend class HeadSeriesSet;
+
+  struct Stripe {
+    absl::Mutex mu;
+    absl::flat_hash_map<SeriesRef, std::unique_ptr<MemSeries>> by_ref
+        ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<uint64_t, MemSeries*> by_hash ABSL_GUARDED_BY(mu);
+    // Further series whose label hash collides with the one in by_hash.
+    absl::flat_hash_map<uint64_t, std::vector<MemSeries*>> collisions
+        ABSL_GUARDED_BY(mu);
+  };
+
+  Stripe& RefStripe(SeriesRef ref) { return stripes_[ref & stripe_mask_]; }
+  Stripe& HashStripe(uint64_t hash) { return stripes_[(hash >> 20) & stripe_mask_]; }
+
+  // Finds the series with `labels` (hash `hash`) and pins it; null if none.
+  MemSeries* LookupPinned(uint64_t hash, const model::Labels& labels);
+  MemSeries* LookupRefPinned(SeriesRef ref);
+  // Returns the series with `labels`, creating it with `ref` (0: a new
+  // ref) if needed, pinned. `created` tells whether it was new.
+  MemSeries* GetOrCreatePinned(uint64_t hash, const model::Labels& labels,
+                               SeriesRef ref, bool* created);
+  static void Unpin(MemSeries* s) { s->pins.fetch_sub(1, std::memory_order_acq_rel); }
+  bool SeriesExists(SeriesRef ref);
+  void NoteTimeRange(int64_t mint, int64_t maxt);
+  // Removes series without chunks and pins; returns how many.
+  size_t GarbageCollect();
+  absl::Status CheckpointWal(int64_t mint);
+
+  const HeadOptions options_;
+  wal::Wal* wal_;
+  const uint64_t stripe_mask_;
+  std::unique_ptr<Stripe[]> stripes_;
+  MemPostings postings_;
+  std::atomic<SeriesRef> next_ref_{1};
+  std::atomic<size_t> num_series_{0};
+  std::atomic<int64_t> min_time_{std::numeric_limits<int64_t>::max()};
+  std::atomic<int64_t> max_time_{std::numeric_limits<int64_t>::min()};
+  std::atomic<int64_t> min_valid_time_{std::numeric_limits<int64_t>::min()};
+  absl::Mutex truncate_mu_;  // Serialises Truncate calls.
+  HeadStats stats_;
+};
+
+}  // namespace vigil::tsdb
+
+#endif  // VIGIL_TSDB_HEAD_HEAD_H_

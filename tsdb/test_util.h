@@ -1,0 +1,41 @@
+// Helpers for tsdb tests: read everything a SeriesSet yields.
+#ifndef VIGIL_TSDB_TEST_UTIL_H_
+#define VIGIL_TSDB_TEST_UTIL_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "model/matcher.h"
+#include "model/value.h"
+#include "tsdb/storage.h"
+
+namespace vigil::tsdb {
+
+using SeriesSamples = std::map<std::string, std::vector<model::Sample>>;
+
+// Labels (as text) -> samples, for everything `q` selects.
+inline SeriesSamples SelectAll(Querier* q, const std::vector<model::Matcher>& ms,
+                               int64_t mint = INT64_MIN, int64_t maxt = INT64_MAX) {
+  SeriesSamples out;
+  auto set = q->Select(ms, mint, maxt);
+  while (set->Next()) {
+    auto it = set->At().Iterator();
+    auto& v = out[set->At().labels().ToString()];
+    while (it->Next()) v.push_back({it->AtT(), it->AtV()});
+    if (!it->Err().ok()) ADD_FAILURE() << it->Err();
+  }
+  if (!set->Err().ok()) ADD_FAILURE() << set->Err();
+  return out;
+}
+
+inline model::Matcher Eq(absl::string_view n, absl::string_view v) {
+  return *model::Matcher::Create(model::MatchType::kEqual, n, v);
+}
+inline model::Matcher Re(absl::string_view n, absl::string_view v) {
+  return *model::Matcher::Create(model::MatchType::kRegexMatch, n, v);
+}
+
+}  // namespace vigil::tsdb
+
+#endif  // VIGIL_TSDB_TEST_UTIL_H_
