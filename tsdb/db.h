@@ -15,12 +15,12 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tsdb/stats.h"
 #include "tsdb/storage.h"
 
 namespace vigil::tsdb {
 
 class Head;
-struct HeadStats;
 namespace wal {
 class Wal;
 struct Stats;

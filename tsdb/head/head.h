@@ -23,6 +23,7 @@
 #include "tsdb/chunkenc/xor.h"
 #include "tsdb/head/postings.h"
 #include "tsdb/head/shared_bytes.h"
+#include "tsdb/stats.h"
 #include "tsdb/storage.h"
 #include "tsdb/wal/wal.h"
 
@@ -34,25 +35,6 @@ struct HeadOptions {
   int samples_per_chunk = 120;
   bool require_metric_name = true;
   int stripe_bits = 14;
-};
-
-// Counters for self-metrics and benchmarks.
-struct HeadStats {
-  std::atomic<uint64_t> series_created{0};
-  std::atomic<uint64_t> series_removed{0};
-  std::atomic<uint64_t> samples_appended{0};
-  std::atomic<uint64_t> out_of_order{0};
-  std::atomic<uint64_t> duplicates{0};
-  std::atomic<uint64_t> out_of_bounds{0};
-  std::atomic<uint64_t> invalid_labels{0};
-  std::atomic<uint64_t> commits{0};
-  std::atomic<uint64_t> commit_failures{0};
-  std::atomic<uint64_t> chunks_created{0};
-  std::atomic<uint64_t> chunks_removed{0};
-  std::atomic<uint64_t> wal_corruptions{0};
-  std::atomic<uint64_t> wal_replay_nanos{0};
-  std::atomic<uint64_t> wal_replay_unknown_refs{0};
-  std::atomic<uint64_t> checkpoints{0};
 };
 
 struct ChunkSpan {

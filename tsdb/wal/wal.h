@@ -170,7 +170,9 @@ absl::StatusOr<RepairResult> Repair(const std::string& dir,
 // records to keep (possibly rewritten) to `out`. The checkpoint is written to
 // a temporary directory, fsynced and renamed into place; older checkpoints
 // are then deleted. Segments are NOT removed (the caller calls
-// Wal::TruncateBefore(to + 1) afterwards).
+// Wal::TruncateBefore(to + 1) afterwards). Corruption in the input is an
+// error (DataLoss); when the newest checkpoint already covers `to`, nothing
+// is done.
 using CheckpointFilter = std::function<absl::Status(
     RecordType type, absl::string_view payload, std::vector<Record>* out)>;
 absl::Status Checkpoint(const std::string& dir, int to,
@@ -180,6 +182,44 @@ absl::Status Checkpoint(const std::string& dir, int to,
 // `dst`; exposed for tests and fuzzing.
 void EncodeFrame(RecordType type, absl::string_view payload,
                  size_t compress_min_bytes, std::string* dst);
+
+// Shared by wal.cc, reader.cc and checkpoint.cc; not for use elsewhere.
+namespace internal {
+
+constexpr size_t kFrameHeaderSize = 14;
+// Neither the stored nor the uncompressed length of a record may exceed this.
+constexpr uint32_t kMaxRecordBytes = uint32_t{256} << 20;
+// Checkpoints cut their own segment files at this size.
+constexpr int64_t kCheckpointSegmentSize = int64_t{128} << 20;
+
+// "00000042".
+std::string SegmentFileName(int index);
+// "checkpoint.00000042".
+std::string CheckpointDirName(int index);
+// Parses a name of exactly 8 decimal digits; -1 otherwise.
+int ParseSegmentFileName(absl::string_view name);
+
+// What a listing of a WAL directory finds. Nothing is read. All lists are
+// sorted ascending.
+struct DirContents {
+  std::vector<int> segments;
+  std::vector<int> checkpoints;           // Complete checkpoint.NNNNNNNN dirs.
+  std::vector<std::string> stale_tmp;     // checkpoint.NNNNNNNN.tmp dirs.
+};
+absl::StatusOr<DirContents> ListWalDir(const std::string& dir);
+
+// Deletes checkpoint.*.tmp directories left by an interrupted Checkpoint.
+absl::Status RemoveStaleCheckpoints(const std::string& dir,
+                                    const DirContents& contents);
+
+// Like Reader::Open (without removing stale .tmp dirs), but stops after
+// segment `last` (segments after it are
+// neither read nor checked for gaps); a missing segment `last` is reported as
+// a gap when `last` is past the checkpoint.
+absl::StatusOr<std::unique_ptr<Reader>> OpenReaderUpTo(const std::string& dir,
+                                                       std::optional<int> last);
+
+}  // namespace internal
 
 }  // namespace vigil::tsdb::wal
 

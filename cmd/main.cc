@@ -1,0 +1,53 @@
+// vigil: a Prometheus-compatible metrics database.
+//
+//   vigil serve [--flags]   run the server
+//   vigil version           print the version
+//   vigil --help            list every flag with its default
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "base/logging.h"
+#include "cmd/flags.h"
+#include "cmd/serve.h"
+#include "gflags/gflags.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "Vigil, a Prometheus-compatible metrics database.\n\n"
+    "Usage:\n"
+    "  vigil serve [flags]   run the database (storage only in this version)\n"
+    "  vigil version         print the version\n"
+    "  vigil --help          list every flag with its default\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  gflags::SetUsageMessage(kUsage);
+  gflags::SetVersionString(VIGIL_VERSION);
+  gflags::ParseCommandLineFlags(&argc, &argv, /*remove_flags=*/true);
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string cmd = argv[1];
+  if (cmd == "version") {
+    std::printf("vigil %s\n", VIGIL_VERSION);
+    return 0;
+  }
+  absl::Status s = vigil::ApplyLogFlags();
+  if (!s.ok()) {
+    std::fprintf(stderr, "vigil: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  if (cmd == "serve") {
+    if (argc > 2) {
+      std::fprintf(stderr, "vigil serve: unexpected argument '%s'\n", argv[2]);
+      return 2;
+    }
+    return vigil::RunServe();
+  }
+  std::fprintf(stderr, "vigil: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

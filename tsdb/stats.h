@@ -1,0 +1,31 @@
+// Storage counters, read by self-metrics, tests and benchmarks.
+#ifndef VIGIL_TSDB_STATS_H_
+#define VIGIL_TSDB_STATS_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace vigil::tsdb {
+
+// Head counters; all monotonically increasing.
+struct HeadStats {
+  std::atomic<uint64_t> series_created{0};
+  std::atomic<uint64_t> series_removed{0};
+  std::atomic<uint64_t> samples_appended{0};
+  std::atomic<uint64_t> out_of_order{0};
+  std::atomic<uint64_t> duplicates{0};
+  std::atomic<uint64_t> out_of_bounds{0};
+  std::atomic<uint64_t> invalid_labels{0};
+  std::atomic<uint64_t> commits{0};
+  std::atomic<uint64_t> commit_failures{0};
+  std::atomic<uint64_t> chunks_created{0};
+  std::atomic<uint64_t> chunks_removed{0};
+  std::atomic<uint64_t> wal_corruptions{0};
+  std::atomic<uint64_t> wal_replay_nanos{0};
+  std::atomic<uint64_t> wal_replay_unknown_refs{0};
+  std::atomic<uint64_t> checkpoints{0};
+};
+
+}  // namespace vigil::tsdb
+
+#endif  // VIGIL_TSDB_STATS_H_
