@@ -4,7 +4,10 @@ BUILD_TYPE ?= Release
 DATA_DIR ?= ./data
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build test bench run clean
+.PHONY: deps configure build test bench run fuzz clean
+
+FUZZ_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
 
 deps:
 	@scripts/install-deps.sh
@@ -25,6 +28,12 @@ bench: build
 
 run: build
 	$(BUILD_DIR)/vigil serve --data_dir=$(DATA_DIR)
+
+# libFuzzer + ASan builds of every fuzz target, each run FUZZ_SECONDS.
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DVIGIL_FUZZ=ON
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target all_fuzz
+	scripts/run-fuzzers.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR)
