@@ -23,6 +23,12 @@ std::atomic<size_t> g_bytes{0};
 // One shard: a set of views into its own arena.
 class Shard {
  public:
+  const char* Find(absl::string_view s) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    auto it = set_.find(s);
+    return it == set_.end() ? nullptr : it->data() - sizeof(uint32_t);
+  }
+
   const char* Intern(absl::string_view s) ABSL_LOCKS_EXCLUDED(mu_) {
     absl::MutexLock lock(&mu_);
     auto it = set_.find(s);
@@ -75,6 +81,14 @@ Symbol Symbol::Intern(absl::string_view s) {
   size_t h = absl::HashOf(s);
   // Top bits pick the shard; the set inside uses the low bits.
   return Symbol(Shards()[(h >> 58) % kShards].Intern(s));
+}
+
+std::optional<Symbol> Symbol::Lookup(absl::string_view s) {
+  if (s.empty()) return Symbol();
+  size_t h = absl::HashOf(s);
+  const char* p = Shards()[(h >> 58) % kShards].Find(s);
+  if (p == nullptr) return std::nullopt;
+  return Symbol(p);
 }
 
 size_t Symbol::InternedBytes() { return g_bytes.load(); }

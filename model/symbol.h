@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 
 #include "absl/strings/string_view.h"
 
@@ -22,6 +23,9 @@ class Symbol {
   // The empty string.
   Symbol();
   static Symbol Intern(absl::string_view s);
+  // The symbol for `s` if it has been interned, without interning it (for
+  // lookups driven by untrusted input, such as query strings).
+  static std::optional<Symbol> Lookup(absl::string_view s);
 
   absl::string_view view() const {
     uint32_t n;

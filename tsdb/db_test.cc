@@ -230,6 +230,41 @@ TEST_F(DBTest, TruncateCheckpointsWalAndReplayMatches) {
   }
 }
 
+// A series removed by truncation and re-created gets a second ref; after a
+// restart replay maps that ref onto the first, and a later checkpoint must
+// keep both records, or the second ref's samples vanish on the next restart.
+TEST_F(DBTest, RecreatedSeriesSurvivesCheckpointAcrossRestarts) {
+  opts_.wal_segment_size = 8 << 10;
+  Labels x = Labels::FromPairs({{"__name__", "recreated"}});
+  {
+    auto db = Open();
+    auto app = db->Appender();
+    ASSERT_TRUE(app->Append(x, 1000, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+    ASSERT_TRUE(db->TruncateHead(5000).ok());  // x leaves the head.
+    ASSERT_EQ(db->NumSeries(), 0u);
+    ASSERT_TRUE(app->Append(x, 6000, 6).ok());  // x again, new ref.
+    ASSERT_TRUE(app->Commit().ok());
+    ASSERT_TRUE(db->Close().ok());
+  }
+  {
+    auto db = Open();
+    Fill(db.get(), 20, 10, 400);  // Several segments after x's records.
+    auto app = db->Appender();
+    ASSERT_TRUE(app->Append(x, 7000, 7).ok());
+    ASSERT_TRUE(app->Commit().ok());
+    ASSERT_TRUE(db->TruncateHead(5000).ok());
+    ASSERT_GE(db->head_stats().checkpoints.load(), 1u);
+    ASSERT_TRUE(db->Close().ok());
+  }
+  auto db = Open();
+  auto got = SelectAll(db->Querier().get(), {Eq("__name__", "recreated")}, 5000, INT64_MAX);
+  ASSERT_EQ(got.size(), 1u);
+  ASSERT_EQ(got.begin()->second.size(), 2u);
+  EXPECT_EQ(got.begin()->second[0].t, 6000);
+  EXPECT_EQ(got.begin()->second[1].t, 7000);
+}
+
 TEST_F(DBTest, FsyncAlwaysMode) {
   opts_.wal_fsync = WalFsync::kAlways;
   auto db = Open();

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <bit>
-#include <optional>
+#include <limits>
 
 #include "absl/container/flat_hash_set.h"
 #include "base/logging.h"
@@ -15,6 +15,9 @@ namespace {
 int64_t NextRangeBoundary(int64_t t, int64_t range) {
   int64_t q = t / range;
   if (t % range != 0 && t < 0) --q;
+  if (q >= std::numeric_limits<int64_t>::max() / range - 1) {
+    return std::numeric_limits<int64_t>::max();  // Saturate, no overflow.
+  }
   return (q + 1) * range;
 }
 
@@ -51,6 +54,7 @@ void MemSeries::AppendSample(int64_t t, double v, const HeadOptions& opts,
   if (n + 1 == opts.samples_per_chunk) open.Compact();
   last_t = t;
   last_v_bits = std::bit_cast<uint64_t>(v);
+  has_last = true;
 }
 
 Head::Head(const HeadOptions& options, wal::Wal* wal)
@@ -61,19 +65,22 @@ Head::Head(const HeadOptions& options, wal::Wal* wal)
 
 Head::~Head() = default;
 
+MemSeries* Head::FindLocked(Stripe& st, uint64_t hash, const model::Labels& labels) {
+  auto it = st.by_hash.find(hash);
+  if (it == st.by_hash.end()) return nullptr;
+  if (it->second->labels == labels) return it->second;
+  if (auto c = st.collisions.find(hash); c != st.collisions.end()) {
+    for (MemSeries* cand : c->second) {
+      if (cand->labels == labels) return cand;
+    }
+  }
+  return nullptr;
+}
+
 MemSeries* Head::LookupPinned(uint64_t hash, const model::Labels& labels) {
   Stripe& st = HashStripe(hash);
   absl::MutexLock lock(&st.mu);
-  auto it = st.by_hash.find(hash);
-  if (it == st.by_hash.end()) return nullptr;
-  MemSeries* s = nullptr;
-  if (it->second->labels == labels) {
-    s = it->second;
-  } else if (auto c = st.collisions.find(hash); c != st.collisions.end()) {
-    for (MemSeries* cand : c->second) {
-      if (cand->labels == labels) s = cand;
-    }
-  }
+  MemSeries* s = FindLocked(st, hash, labels);
   if (s != nullptr) s->pins.fetch_add(1, std::memory_order_acq_rel);
   return s;
 }
@@ -90,43 +97,38 @@ MemSeries* Head::LookupRefPinned(SeriesRef ref) {
 MemSeries* Head::GetOrCreatePinned(uint64_t hash, const model::Labels& labels,
                                    SeriesRef ref, bool* created) {
   *created = false;
+  if (MemSeries* s = LookupPinned(hash, labels)) return s;
   Stripe& hs = HashStripe(hash);
   MemSeries* s;
-  {
-    absl::MutexLock lock(&hs.mu);
-    auto it = hs.by_hash.find(hash);
-    if (it != hs.by_hash.end()) {
-      if (it->second->labels == labels) {
-        it->second->pins.fetch_add(1, std::memory_order_acq_rel);
-        return it->second;
-      }
-      if (auto c = hs.collisions.find(hash); c != hs.collisions.end()) {
-        for (MemSeries* cand : c->second) {
-          if (cand->labels == labels) {
-            cand->pins.fetch_add(1, std::memory_order_acq_rel);
-            return cand;
-          }
-        }
-      }
-    }
+  for (;;) {
+    // The ref picks the second stripe, so it is chosen before locking; a ref
+    // lost to a concurrent creator of the same series is simply unused.
     if (ref == 0) ref = next_ref_.fetch_add(1);
+    Stripe& rs = RefStripe(ref);
+    StripePairLock lock(&hs, &rs);
+    if (MemSeries* existing = FindLocked(hs, hash, labels)) {
+      existing->pins.fetch_add(1, std::memory_order_acq_rel);
+      return existing;
+    }
+    if (rs.by_ref.contains(ref)) {
+      // Only replay passes refs; a WAL reusing a ref for other labels gets
+      // a fresh ref for the newcomer.
+      LogWarn("head", "WAL series ref reused for different labels; assigning a new ref")
+          .Kv("ref", ref)
+          .Kv("labels", labels.ToString());
+      ref = 0;
+      continue;
+    }
     auto owned = std::make_unique<MemSeries>(ref, labels);
     s = owned.get();
     s->pins.store(1);
-    if (it == hs.by_hash.end()) {
-      hs.by_hash.emplace(hash, s);
-    } else {
+    if (hs.by_hash.contains(hash)) {
       hs.collisions[hash].push_back(s);
-    }
-    // Lock order: hash stripe, then ref stripe (GarbageCollect does the
-    // same), so holding both here cannot deadlock.
-    Stripe& rs = RefStripe(ref);
-    if (&rs == &hs) {
-      hs.by_ref.emplace(ref, std::move(owned));
     } else {
-      absl::MutexLock rlock(&rs.mu);
-      rs.by_ref.emplace(ref, std::move(owned));
+      hs.by_hash.emplace(hash, s);
     }
+    rs.by_ref.emplace(ref, std::move(owned));
+    break;
   }
   postings_.Add(s->ref, s->labels);
   num_series_.fetch_add(1);
@@ -136,10 +138,16 @@ MemSeries* Head::GetOrCreatePinned(uint64_t hash, const model::Labels& labels,
 }
 
 bool Head::SeriesExists(SeriesRef ref) {
+  {
+    absl::MutexLock lock(&aliases_mu_);
+    if (auto it = aliases_.find(ref); it != aliases_.end()) ref = it->second;
+  }
   Stripe& st = RefStripe(ref);
   absl::MutexLock lock(&st.mu);
   return st.by_ref.contains(ref);
 }
+
+void Head::SetMinValidTime(int64_t t) { AtomicMax(&min_valid_time_, t); }
 
 void Head::NoteTimeRange(int64_t mint, int64_t maxt) {
   AtomicMin(&min_time_, mint);
@@ -189,8 +197,8 @@ absl::Status Head::Truncate(int64_t mint) {
 }
 
 size_t Head::GarbageCollect() {
-  // Candidates first (by ref stripe), then removal under hash stripe + ref
-  // stripe locks, re-checking because appenders may have pinned or filled
+  // Candidates first (by ref stripe), then removal under both stripe locks,
+  // re-checking because appenders may have pinned or filled
   // a candidate in between.
   std::vector<std::pair<SeriesRef, uint64_t>> candidates;
   for (size_t i = 0; i <= stripe_mask_; ++i) {
@@ -208,9 +216,7 @@ size_t Head::GarbageCollect() {
   for (const auto& [ref, hash] : candidates) {
     Stripe& hs = HashStripe(hash);
     Stripe& rs = RefStripe(ref);
-    absl::MutexLock hlock(&hs.mu);
-    std::optional<absl::MutexLock> rlock;
-    if (&rs != &hs) rlock.emplace(&rs.mu);
+    StripePairLock lock(&hs, &rs);
     auto it = rs.by_ref.find(ref);
     if (it == rs.by_ref.end()) continue;
     MemSeries* s = it->second.get();

@@ -60,6 +60,7 @@ struct MemSeries {
   int64_t open_end = 0;  // A sample at or after this starts a new chunk.
   int64_t last_t = std::numeric_limits<int64_t>::min();
   uint64_t last_v_bits = 0;
+  bool has_last = false;  // last_t/last_v_bits hold a sample.
   // Appenders holding this series (pending samples or lookups in flight);
   // a pinned series is never garbage-collected.
   std::atomic<uint32_t> pins{0};
@@ -87,6 +88,10 @@ class Head {
   // head keeps everything before it. REQUIRES: called once, before any
   // append, and before the WAL is opened for writing.
   absl::Status Replay(const std::string& wal_dir);
+
+  // Samples older than `t` are refused (kOutOfBounds), and dropped by
+  // Replay. The block layer sets it to the newest block's end before replay.
+  void SetMinValidTime(int64_t t);
 
   // Drops samples older than `mint`, removes series left without samples,
   // rejects later appends older than `mint` (kOutOfBounds), and checkpoints
@@ -117,17 +122,42 @@ class Head {
         ABSL_GUARDED_BY(mu);
   };
 
+  // Locks two stripes (once if they are the same) in address order, the
+  // one order every path that holds two stripe locks uses.
+  class StripePairLock {
+   public:
+    StripePairLock(Stripe* a, Stripe* b)
+        : first_(a < b ? a : b), second_(a == b ? nullptr : (a < b ? b : a)) {
+      first_->mu.Lock();
+      if (second_ != nullptr) second_->mu.Lock();
+    }
+    ~StripePairLock() {
+      if (second_ != nullptr) second_->mu.Unlock();
+      first_->mu.Unlock();
+    }
+    StripePairLock(const StripePairLock&) = delete;
+    StripePairLock& operator=(const StripePairLock&) = delete;
+
+   private:
+    Stripe* first_;
+    Stripe* second_;
+  };
+
   Stripe& RefStripe(SeriesRef ref) { return stripes_[ref & stripe_mask_]; }
   Stripe& HashStripe(uint64_t hash) { return stripes_[(hash >> 20) & stripe_mask_]; }
 
   // Finds the series with `labels` (hash `hash`) and pins it; null if none.
   MemSeries* LookupPinned(uint64_t hash, const model::Labels& labels);
+  // REQUIRES: st.mu held, st is HashStripe(hash).
+  static MemSeries* FindLocked(Stripe& st, uint64_t hash, const model::Labels& labels);
   MemSeries* LookupRefPinned(SeriesRef ref);
   // Returns the series with `labels`, creating it with `ref` (0: a new
   // ref) if needed, pinned. `created` tells whether it was new.
   MemSeries* GetOrCreatePinned(uint64_t hash, const model::Labels& labels,
                                SeriesRef ref, bool* created);
   static void Unpin(MemSeries* s) { s->pins.fetch_sub(1, std::memory_order_acq_rel); }
+  // Whether `ref` is a series in the head, or a WAL ref that replay mapped
+  // onto one (the same labels logged under two refs).
   bool SeriesExists(SeriesRef ref);
   void NoteTimeRange(int64_t mint, int64_t maxt);
   // Removes series without chunks and pins; returns how many.
@@ -145,6 +175,11 @@ class Head {
   std::atomic<int64_t> max_time_{std::numeric_limits<int64_t>::min()};
   std::atomic<int64_t> min_valid_time_{std::numeric_limits<int64_t>::min()};
   absl::Mutex truncate_mu_;  // Serialises Truncate calls.
+  // WAL ref -> head ref for series records replay found under a second ref.
+  // Checkpoints keep such records (and their samples) while the target
+  // series lives, so that segments not yet checkpointed still replay.
+  absl::Mutex aliases_mu_;
+  absl::flat_hash_map<SeriesRef, SeriesRef> aliases_ ABSL_GUARDED_BY(aliases_mu_);
   HeadStats stats_;
 };
 

@@ -27,8 +27,9 @@ class HeadAppender final : public Appender {
       bool created;
       s = head_->GetOrCreatePinned(hash, labels, 0, &created);
     }
+    SeriesRef ref = s->ref;  // AddPinned may unpin (and so free) s.
     RETURN_IF_ERROR(AddPinned(s, t, v));
-    return s->ref;
+    return ref;
   }
 
   absl::Status Append(SeriesRef ref, int64_t t, double v) override {
@@ -81,7 +82,9 @@ absl::Status HeadAppender::AddPinned(MemSeries* s, int64_t t, double v) {
     Head::Stripe& st = head_->RefStripe(s->ref);
     absl::MutexLock lock(&st.mu);
     last_t = s->last_t;
-    if (t < last_t) {
+    if (!s->has_last) {
+      check = Check::kOk;
+    } else if (t < last_t) {
       check = Check::kOutOfOrder;
     } else if (t == last_t) {
       check = s->last_v_bits == std::bit_cast<uint64_t>(v) ? Check::kExactDuplicate
@@ -92,24 +95,28 @@ absl::Status HeadAppender::AddPinned(MemSeries* s, int64_t t, double v) {
     pending_.push_back(Pending{s, t, v});
     return absl::OkStatus();
   }
-  Head::Unpin(s);
+  absl::Status err;
   switch (check) {
     case Check::kOk:
     case Check::kExactDuplicate:  // Accepted and ignored, as in Prometheus.
-      return absl::OkStatus();
+      break;
     case Check::kOutOfOrder:
       stats.out_of_order.fetch_add(1, std::memory_order_relaxed);
-      return MakeAppendError(AppendError::kOutOfOrder, absl::StrCat("out of order sample: t=", t,
-                                               " is older than the last sample t=",
-                                               last_t, " of ", s->labels.ToString()));
+      err = MakeAppendError(AppendError::kOutOfOrder,
+                            absl::StrCat("out of order sample: t=", t,
+                                         " is older than the last sample t=", last_t,
+                                         " of ", s->labels.ToString()));
+      break;
     case Check::kDuplicate:
+      stats.duplicates.fetch_add(1, std::memory_order_relaxed);
+      err = MakeAppendError(
+          AppendError::kDuplicate,
+          absl::StrCat("duplicate sample for timestamp ", t,
+                       " with a different value, series ", s->labels.ToString()));
       break;
   }
-  stats.duplicates.fetch_add(1, std::memory_order_relaxed);
-  return MakeAppendError(
-      AppendError::kDuplicate,
-      absl::StrCat("duplicate sample for timestamp ", t,
-                   " with a different value, series ", s->labels.ToString()));
+  Head::Unpin(s);  // Last use of s: it may be collected from here on.
+  return err;
 }
 
 absl::Status HeadAppender::Commit() {
@@ -146,12 +153,14 @@ absl::Status HeadAppender::Commit() {
   }
   int64_t mint = std::numeric_limits<int64_t>::max();
   int64_t maxt = std::numeric_limits<int64_t>::min();
-  uint64_t appended = 0, ooo = 0;
+  uint64_t appended = 0, ooo = 0, oob = 0;
   for (const Pending& p : pending_) {
     {
       Head::Stripe& st = head_->RefStripe(p.s->ref);
       absl::MutexLock lock(&st.mu);
-      if (p.t > p.s->last_t) {
+      if (p.t < head_->MinValidTime()) {
+        ++oob;  // A Truncate ran between Append and Commit.
+      } else if (!p.s->has_last || p.t > p.s->last_t) {
         p.s->AppendSample(p.t, p.v, head_->options_, &stats);
         ++appended;
         mint = std::min(mint, p.t);
@@ -167,6 +176,7 @@ absl::Status HeadAppender::Commit() {
   if (appended > 0) head_->NoteTimeRange(mint, maxt);
   stats.samples_appended.fetch_add(appended, std::memory_order_relaxed);
   stats.out_of_order.fetch_add(ooo, std::memory_order_relaxed);
+  stats.out_of_bounds.fetch_add(oob, std::memory_order_relaxed);
   stats.commits.fetch_add(1, std::memory_order_relaxed);
   return absl::OkStatus();
 }

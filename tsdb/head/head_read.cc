@@ -49,7 +49,9 @@ class ChunksIterator final : public SampleIterator {
 
   int64_t AtT() const override { return it_.AtT(); }
   double AtV() const override { return it_.AtV(); }
-  absl::Status Err() const override { return it_.Err(); }
+  absl::Status Err() const override {
+    return has_chunk_ ? it_.Err() : absl::OkStatus();
+  }
 
  private:
   bool OpenNextChunk() {
@@ -129,7 +131,20 @@ class HeadSeriesSet final : public SeriesSet {
       cur_.chunks_.push_back(
           ChunkSpan{s.open_mint, s.open.LastTime(), SharedBytes(s.open.Bytes())});
     }
-    return !cur_.chunks_.empty();
+    return HasSampleInRange();
+  }
+
+  // Chunk bounds are real sample times, so a chunk with a bound inside the
+  // range has a sample in it; only a range strictly inside one chunk (and
+  // between two of its samples, possibly) needs decoding.
+  bool HasSampleInRange() const {
+    for (const ChunkSpan& c : cur_.chunks_) {
+      bool inside = (c.mint >= mint_ && c.mint <= maxt_) || (c.maxt >= mint_ && c.maxt <= maxt_);
+      if (inside) return true;
+      chunkenc::XorIterator it(c.bytes.view());
+      if (it.Seek(mint_) && it.AtT() <= maxt_) return true;
+    }
+    return false;
   }
 
   Head* const head_;

@@ -46,6 +46,27 @@ TEST_F(HeadTest, AppendCommitSelect) {
   EXPECT_TRUE(SelectAll(q.get(), {Eq("job", "b")}, 10000, 20000).empty());
 }
 
+TEST_F(HeadTest, RangeBetweenTwoSamplesSelectsNothing) {
+  auto app = head_->NewAppender();
+  ASSERT_TRUE(app->Append(L({{"__name__", "gap"}}), 0, 1).ok());
+  ASSERT_TRUE(app->Append(L({{"__name__", "gap"}}), 100, 2).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_TRUE(SelectAll(head_->NewQuerier().get(), {Eq("__name__", "gap")}, 10, 90).empty());
+  EXPECT_EQ(SelectAll(head_->NewQuerier().get(), {Eq("__name__", "gap")}, 10, 100).size(), 1u);
+}
+
+TEST_F(HeadTest, TruncateBetweenAppendAndCommitDropsOldSamples) {
+  auto app = head_->NewAppender();
+  ASSERT_TRUE(app->Append(L({{"__name__", "t"}}), 1000, 1).ok());
+  ASSERT_TRUE(app->Append(L({{"__name__", "t"}}), 9000, 2).ok());
+  ASSERT_TRUE(head_->Truncate(5000).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  auto got = SelectAll(head_->NewQuerier().get(), {Eq("__name__", "t")});
+  ASSERT_EQ(got.begin()->second.size(), 1u);
+  EXPECT_EQ(got.begin()->second[0].t, 9000);
+  EXPECT_EQ(head_->stats().out_of_bounds.load(), 1u);
+}
+
 TEST_F(HeadTest, SelectIsSortedByLabels) {
   auto app = head_->NewAppender();
   for (const char* j : {"d", "b", "c", "a"}) {

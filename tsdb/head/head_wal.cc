@@ -35,11 +35,19 @@ absl::Status Head::Replay(const std::string& wal_dir) {
         for (const wal::RefSeries& rs : series) {
           model::Labels labels = model::Labels::FromPairs(rs.labels);
           bool created;
+          // Keep fresh refs above every ref seen so far.
+          max_ref = std::max(max_ref, rs.ref);
+          if (next_ref_.load() <= max_ref) next_ref_.store(max_ref + 1);
           MemSeries* s = GetOrCreatePinned(labels.Hash(), labels, rs.ref, &created);
           Unpin(s);
-          s->wal_logged.store(true);
+          // A series that ended up under another ref has no series record
+          // under that ref yet: let the next commit write one.
+          s->wal_logged.store(s->ref == rs.ref || s->wal_logged.load());
+          if (!created && s->ref != rs.ref) {  // Same labels, second ref.
+            absl::MutexLock lock(&aliases_mu_);
+            aliases_[rs.ref] = s->ref;
+          }
           refs[rs.ref] = s;
-          max_ref = std::max(max_ref, rs.ref);
         }
         break;
       }
@@ -61,7 +69,7 @@ absl::Status Head::Replay(const std::string& wal_dir) {
           // Replay is single-threaded, but queries may already run.
           Stripe& st = RefStripe(s->ref);
           absl::MutexLock lock(&st.mu);
-          if (rs.t > s->last_t) {
+          if (rs.t >= MinValidTime() && (!s->has_last || rs.t > s->last_t)) {
             s->AppendSample(rs.t, rs.v, options_, &stats_);
             NoteTimeRange(rs.t, rs.t);
             ++n_samples;

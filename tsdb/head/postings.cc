@@ -1,6 +1,7 @@
 #include "tsdb/head/postings.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace vigil::tsdb {
 namespace {
@@ -92,11 +93,14 @@ void MemPostings::Delete(const absl::flat_hash_set<SeriesRef>& refs,
 }
 
 Postings MemPostings::Get(absl::string_view name, absl::string_view value) const {
-  model::Symbol n = model::Symbol::Intern(name), v = model::Symbol::Intern(value);
+  // Lookup, not Intern: query strings must not grow the interner.
+  std::optional<model::Symbol> n = model::Symbol::Lookup(name);
+  std::optional<model::Symbol> v = model::Symbol::Lookup(value);
+  if (!n.has_value() || !v.has_value()) return {};
   absl::ReaderMutexLock lock(&mu_);
-  auto it = index_.find(n);
+  auto it = index_.find(*n);
   if (it == index_.end()) return {};
-  auto vit = it->second.find(v);
+  auto vit = it->second.find(*v);
   if (vit == it->second.end()) return {};
   return vit->second;
 }
@@ -108,11 +112,12 @@ Postings MemPostings::All() const {
 
 Postings MemPostings::ForValues(
     absl::string_view name, const std::function<bool(absl::string_view)>& pred) const {
-  model::Symbol n = model::Symbol::Intern(name);
+  std::optional<model::Symbol> n = model::Symbol::Lookup(name);
+  if (!n.has_value()) return {};
   std::vector<Postings> lists;
   {
     absl::ReaderMutexLock lock(&mu_);
-    auto it = index_.find(n);
+    auto it = index_.find(*n);
     if (it == index_.end()) return {};
     for (const auto& [value, refs] : it->second) {
       if (pred(value.view())) lists.push_back(refs);
@@ -133,11 +138,12 @@ std::vector<std::string> MemPostings::LabelNames() const {
 }
 
 std::vector<std::string> MemPostings::LabelValues(absl::string_view name) const {
-  model::Symbol n = model::Symbol::Intern(name);
   std::vector<std::string> out;
+  std::optional<model::Symbol> n = model::Symbol::Lookup(name);
+  if (!n.has_value()) return out;
   {
     absl::ReaderMutexLock lock(&mu_);
-    auto it = index_.find(n);
+    auto it = index_.find(*n);
     if (it == index_.end()) return out;
     out.reserve(it->second.size());
     for (const auto& [value, refs] : it->second) out.emplace_back(value.view());

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 #include <cerrno>
 #include <cstring>
 #include <thread>
@@ -211,6 +212,10 @@ class Wal::Impl {
   bool closing_ ABSL_GUARDED_BY(mu_) = false;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status close_status_ ABSL_GUARDED_BY(mu_);
+  // The first fsync failure. After one, the state of the page cache is
+  // unknown (Linux may have dropped the dirty pages), so the WAL stops
+  // accepting writes until the process restarts and replays (fail-stop).
+  absl::Status sync_error_ ABSL_GUARDED_BY(mu_);
 
   std::thread sync_thread_;
 };
@@ -304,6 +309,11 @@ absl::Status Wal::Impl::Log(std::span<const Record> records) {
   if (closing_ || closed_) {
     return absl::FailedPreconditionError("wal: Log after Close");
   }
+  if (!sync_error_.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "wal: writes stopped after an fsync failure (restart to recover): ",
+        sync_error_.message()));
+  }
   RETURN_IF_ERROR(RestoreSizeLocked());
   if (size_ > 0 &&
       size_ + static_cast<int64_t>(batch.size()) > opts_.segment_size) {
@@ -350,6 +360,11 @@ void Wal::Impl::RunSyncLocked() {
   // which was fsynced when it was cut.
   const uint64_t target = written_seq_;
   std::shared_ptr<SegmentFile> file = file_;
+  if (file == nullptr) {  // Closed underneath a waiter.
+    syncing_ = false;
+    ResolveWaitersLocked(target, absl::FailedPreconditionError("wal: closed"));
+    return;
+  }
   mu_.Unlock();
   const uint64_t start = NowNanos();
   absl::Status s = FsyncFd(file->fd(), file->path());
@@ -359,7 +374,10 @@ void Wal::Impl::RunSyncLocked() {
   if (s.ok()) {
     synced_seq_ = std::max(synced_seq_, target);
   } else {
-    LogError("wal", "fsync failed").Kv("segment", file->path()).Kv("err", s);
+    LogError("wal", "fsync failed; WAL stops accepting writes")
+        .Kv("segment", file->path())
+        .Kv("err", s);
+    if (sync_error_.ok()) sync_error_ = s;
   }
   ResolveWaitersLocked(target, s);
 }
@@ -444,6 +462,9 @@ absl::Status Wal::Impl::Close() {
   if (closed_) return close_status_;  // A concurrent Close finished first.
   absl::Status s = RestoreSizeLocked();
   if (s.ok()) s = WaitDurableLocked(written_seq_);
+  // Nobody may wait on a file that is about to go away.
+  ResolveWaitersLocked(std::numeric_limits<uint64_t>::max(),
+                       s.ok() ? absl::FailedPreconditionError("wal: closed") : s);
   // A Log or Sync still waiting may be running a sync on file_; it holds its
   // own reference, so dropping ours is safe.
   file_.reset();
