@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "tests/crash_shared.h"
 #include "tsdb/db.h"
 
@@ -22,6 +23,7 @@ void Say(const std::string& line) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (argc != 2) {
     std::fprintf(stderr, "usage: crash_writer DATA_DIR\n");
     return 2;
