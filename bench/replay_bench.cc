@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <string>
 
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "bench/bench_util.h"
@@ -55,11 +56,19 @@ int Run(int argc, char** argv) {
   dopts.samples_per_series = static_cast<int>(FlagInt(argc, argv, "samples", 120));
   Dataset ds(dopts);
   tsdb::Options o;
-  o.dir = MakeTempDir("vigil_replay_bench");
+  // --reuse_dir=PATH: keep the written WAL in PATH and, when it is already
+  // there, skip writing (for profiling replay alone).
+  std::string reuse_dir;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view a = argv[i];
+    if (absl::ConsumePrefix(&a, "--reuse_dir=")) reuse_dir = std::string(a);
+  }
+  bool reuse = !reuse_dir.empty() && std::filesystem::exists(reuse_dir + "/wal");
+  o.dir = reuse_dir.empty() ? MakeTempDir("vigil_replay_bench") : reuse_dir;
   o.wal_fsync = tsdb::WalFsync::kInterval;
 
-  double write_seconds, create_seconds;
-  {
+  double write_seconds = 0, create_seconds;
+  if (!reuse) {
     ScrapeLoader loader(&ds);
     auto db = TimedOpen(o, &create_seconds);
     absl::Time start = absl::Now();
@@ -94,7 +103,7 @@ int Run(int argc, char** argv) {
   db = TimedOpen(o, &warm_seconds);
   (void)db->Close();
   db.reset();
-  (void)RemoveAll(o.dir);
+  if (reuse_dir.empty()) (void)RemoveAll(o.dir);
 
   double mib = static_cast<double>(wal_bytes) / (1 << 20);
   std::printf("replay_bench: %d series x %d samples, WAL on (interval fsync)\n", ds.num_series(),

@@ -45,19 +45,28 @@ XorChunk::XorChunk() {
   b_.resize(kHeaderBytes, 0);
 }
 
-int XorChunk::NumSamples() const { return GetBE16(b_.data()); }
-
 void XorChunk::WriteBits(uint64_t bits, int n) {
-  while (n > 0) {
-    if (free_bits_ == 0) {
-      b_.push_back(0);
-      free_bits_ = 8;
-    }
+  if (n < 64) bits &= (uint64_t{1} << n) - 1;
+  // Top up the partial last byte.
+  if (free_bits_ > 0) {
     int take = n < free_bits_ ? n : free_bits_;
-    uint8_t piece = static_cast<uint8_t>((bits >> (n - take)) & ((1u << take) - 1));
-    b_.back() |= static_cast<uint8_t>(piece << (free_bits_ - take));
+    b_.back() |= static_cast<uint8_t>((bits >> (n - take)) << (free_bits_ - take));
     free_bits_ = static_cast<uint8_t>(free_bits_ - take);
     n -= take;
+    if (n == 0) return;
+  }
+  // Whole bytes, then the remainder left-aligned in a new byte.
+  size_t old = b_.size();
+  size_t add = static_cast<size_t>((n + 7) / 8);
+  b_.resize(old + add);
+  uint8_t* p = b_.data() + old;
+  while (n >= 8) {
+    n -= 8;
+    *p++ = static_cast<uint8_t>(bits >> n);
+  }
+  if (n > 0) {
+    *p = static_cast<uint8_t>(bits << (8 - n));
+    free_bits_ = static_cast<uint8_t>(8 - n);
   }
 }
 
@@ -128,9 +137,9 @@ void XorChunk::Append(int64_t t, double v) {
     WriteValue(v);
   }
   t_ = t;
-  uint16_t count = static_cast<uint16_t>(n + 1);
-  b_[0] = static_cast<uint8_t>(count >> 8);
-  b_[1] = static_cast<uint8_t>(count);
+  num_ = static_cast<uint16_t>(n + 1);
+  b_[0] = static_cast<uint8_t>(num_ >> 8);
+  b_[1] = static_cast<uint8_t>(num_);
 }
 
 void XorIterator::Reset(absl::string_view bytes) {

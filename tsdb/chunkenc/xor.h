@@ -28,7 +28,7 @@ class XorChunk {
   // (the head enforces ordering; the encoding itself accepts any t).
   void Append(int64_t t, double v);
 
-  int NumSamples() const;
+  int NumSamples() const { return num_; }
   // The encoded chunk (header included); valid until the next Append.
   absl::string_view Bytes() const {
     return absl::string_view(reinterpret_cast<const char*>(b_.data()), b_.size());
@@ -37,6 +37,10 @@ class XorChunk {
   // Releases spare capacity (call when the chunk is complete).
   void Compact() { b_.shrink_to_fit(); }
   size_t HeapBytes() const { return b_.capacity(); }
+  // Where the next Append writes (its last byte and the header), for
+  // prefetching.
+  const void* write_position() const { return b_.data() + b_.size() - 1; }
+  const void* header() const { return b_.data(); }
 
  private:
   void WriteBits(uint64_t bits, int n);
@@ -50,6 +54,7 @@ class XorChunk {
   uint8_t leading_ = 0xff;  // 0xff: no previous XOR window.
   uint8_t trailing_ = 0;
   uint8_t free_bits_ = 0;  // Unused low bits in the last byte of b_.
+  uint16_t num_ = 0;       // Mirrors the header, so appends never load it.
 };
 
 // Decodes an XOR chunk. Detects truncation and bad headers (Err()).

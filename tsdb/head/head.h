@@ -25,6 +25,7 @@
 #include "tsdb/head/shared_bytes.h"
 #include "tsdb/stats.h"
 #include "tsdb/storage.h"
+#include "tsdb/wal/record.h"
 #include "tsdb/wal/wal.h"
 
 namespace vigil::tsdb {
@@ -85,8 +86,9 @@ class Head {
 
   // Rebuilds the head from the WAL in `wal_dir`: checkpoint, then segments.
   // A corrupt or torn tail is cut off (wal::Repair), logged and counted; the
-  // head keeps everything before it. REQUIRES: called once, before any
-  // append, and before the WAL is opened for writing.
+  // head keeps everything before it. REQUIRES: called once, before the WAL
+  // is opened for writing, with no other use of the head meanwhile (replay
+  // appends without taking series locks).
   absl::Status Replay(const std::string& wal_dir);
 
   // Samples older than `t` are refused (kOutOfBounds), and dropped by
@@ -163,6 +165,10 @@ class Head {
   // Removes series without chunks and pins; returns how many.
   size_t GarbageCollect();
   absl::Status CheckpointWal(int64_t mint);
+  // Replay's sample path (head_wal.cc): workers that each own a shard of
+  // the series append decoded samples.
+  struct ReplayRefs;
+  class ReplayShards;
 
   const HeadOptions options_;
   wal::Wal* wal_;

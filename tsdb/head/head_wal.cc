@@ -1,5 +1,8 @@
 // WAL replay into the head, and WAL checkpointing after truncation.
+#include <algorithm>
 #include <chrono>
+#include <deque>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -11,12 +14,182 @@
 
 namespace vigil::tsdb {
 
+// WAL ref -> series during replay. WAL refs are dense (allocated from 1
+// upwards), so a plain array indexed by ref replaces a hash lookup per
+// sample; refs beyond it (only from a damaged WAL) go to a map.
+struct Head::ReplayRefs {
+  static constexpr SeriesRef kMaxDense = SeriesRef{1} << 28;
+  // The series, and the head ref that picks its replay shard (kept here so
+  // that routing a sample does not touch the series).
+  struct Entry {
+    MemSeries* s = nullptr;
+    SeriesRef head_ref = 0;
+  };
+  std::vector<Entry> dense;
+  absl::flat_hash_map<SeriesRef, Entry> sparse;
+
+  void Set(SeriesRef ref, MemSeries* s) {
+    Entry e{s, s->ref};
+    if (ref < kMaxDense) {
+      if (ref >= dense.size()) dense.resize(std::max<size_t>(ref + 1, dense.size() * 2));
+      dense[ref] = e;
+    } else {
+      sparse[ref] = e;
+    }
+  }
+  Entry Get(SeriesRef ref) const {
+    if (ref < dense.size()) return dense[ref];
+    if (ref < kMaxDense) return Entry{};
+    auto it = sparse.find(ref);
+    return it == sparse.end() ? Entry{} : it->second;
+  }
+};
+
+struct ReplaySample {
+  MemSeries* s;
+  int64_t t;
+  double v;
+};
+
+// Appends samples to series with a prefetch pipeline: each sample touches a
+// different series, whose struct and chunk bytes are cache misses, so the
+// loop prefetches series structs kFar ahead and chunk bytes kNear ahead.
+// No locks: replay has the head to itself (see Replay's contract).
+void AppendReplayBatch(const std::vector<ReplaySample>& batch, int64_t min_valid,
+                       const HeadOptions& opts, HeadStats* stats, uint64_t* appended,
+                       uint64_t* dropped, int64_t* mint, int64_t* maxt) {
+  constexpr size_t kFar = 16, kNear = 8;
+  const size_t n = batch.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (i + kFar < n) {
+      const char* p = reinterpret_cast<const char*>(batch[i + kFar].s);
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + 64);
+      __builtin_prefetch(p + 128);
+    }
+    if (i + kNear < n) {
+      __builtin_prefetch(batch[i + kNear].s->open.write_position(), 1);
+      __builtin_prefetch(batch[i + kNear].s->open.header(), 1);
+    }
+    const ReplaySample& r = batch[i];
+    MemSeries* s = r.s;
+    if (r.t >= min_valid && (!s->has_last || r.t > s->last_t)) {
+      s->AppendSample(r.t, r.v, opts, stats);
+      *mint = std::min(*mint, r.t);
+      *maxt = std::max(*maxt, r.t);
+      ++*appended;
+    } else {
+      ++*dropped;
+    }
+  }
+}
+
+// Replay workers. Series are split by head ref (one worker per
+// shard), so each series is only ever touched by one worker, in WAL order.
+class Head::ReplayShards {
+ public:
+  ReplayShards(Head* head, int shards) : head_(head) {
+    for (int i = 0; i < shards; ++i) workers_.push_back(std::make_unique<Worker>());
+    for (auto& w : workers_) {
+      w->thread = std::thread([this, w = w.get()] { Run(w); });
+    }
+    pending_.resize(workers_.size());
+  }
+  ~ReplayShards() { Finish(); }
+
+  void Add(const std::vector<wal::RefSample>& samples, const ReplayRefs& refs,
+           uint64_t* unknown) {
+    for (const wal::RefSample& rs : samples) {
+      ReplayRefs::Entry e = refs.Get(rs.ref);
+      if (e.s == nullptr) {
+        ++*unknown;
+        continue;
+      }
+      // Blocks of 64 consecutive refs per shard: neighbouring series sit
+      // side by side in memory, and sharing their cache lines between
+      // workers would cost more than it saves.
+      pending_[(e.head_ref >> 6) % workers_.size()].push_back(ReplaySample{e.s, rs.t, rs.v});
+    }
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      if (pending_[i].size() >= kBatch) Flush(i);
+    }
+  }
+
+  // Waits for every queued sample to be appended. Idempotent.
+  void Finish() {
+    if (finished_) return;
+    finished_ = true;
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      Flush(i);
+      Worker& w = *workers_[i];
+      {
+        absl::MutexLock l(&w.mu);
+        w.done = true;
+      }
+      w.thread.join();
+      appended += w.appended;
+      dropped += w.dropped;
+      if (w.mint <= w.maxt) head_->NoteTimeRange(w.mint, w.maxt);
+    }
+  }
+
+  uint64_t appended = 0, dropped = 0;
+
+ private:
+  static constexpr size_t kBatch = 4096;
+  static constexpr size_t kMaxQueued = 64;  // Batches per worker: bounds memory.
+
+  struct Worker {
+    absl::Mutex mu;
+    std::deque<std::vector<ReplaySample>> queue ABSL_GUARDED_BY(mu);
+    bool done ABSL_GUARDED_BY(mu) = false;
+    std::thread thread;
+    uint64_t appended = 0, dropped = 0;
+    int64_t mint = std::numeric_limits<int64_t>::max();
+    int64_t maxt = std::numeric_limits<int64_t>::min();
+  };
+
+  void Flush(size_t i) {
+    if (pending_[i].empty()) return;
+    Worker& w = *workers_[i];
+    absl::MutexLock l(&w.mu);
+    auto has_room = [&w]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return w.queue.size() < kMaxQueued; };
+    w.mu.Await(absl::Condition(&has_room));
+    w.queue.push_back(std::move(pending_[i]));
+    pending_[i] = {};
+    pending_[i].reserve(kBatch);
+  }
+
+  void Run(Worker* w) {
+    const int64_t min_valid = head_->MinValidTime();
+    for (;;) {
+      std::vector<ReplaySample> batch;
+      {
+        absl::MutexLock l(&w->mu);
+        auto ready = [w]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !w->queue.empty() || w->done; };
+        w->mu.Await(absl::Condition(&ready));
+        if (w->queue.empty()) return;
+        batch = std::move(w->queue.front());
+        w->queue.pop_front();
+      }
+      AppendReplayBatch(batch, min_valid, head_->options_, &head_->stats_, &w->appended,
+                        &w->dropped, &w->mint, &w->maxt);
+    }
+  }
+
+  Head* const head_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::vector<ReplaySample>> pending_;
+  bool finished_ = false;
+};
+
 absl::Status Head::Replay(const std::string& wal_dir) {
   absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(std::unique_ptr<wal::Reader> reader, wal::Reader::Open(wal_dir));
   // WAL refs -> series. Usually identity, but a series record may repeat
   // labels under a new ref (series removed and re-created), so map.
-  absl::flat_hash_map<SeriesRef, MemSeries*> refs;
+  ReplayRefs refs;
+  ReplayShards shards(this, static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 4u)));
   std::vector<wal::RefSeries> series;
   std::vector<wal::RefSample> samples;
   std::vector<wal::RefTombstone> tombstones;
@@ -47,36 +220,14 @@ absl::Status Head::Replay(const std::string& wal_dir) {
             absl::MutexLock lock(&aliases_mu_);
             aliases_[rs.ref] = s->ref;
           }
-          refs[rs.ref] = s;
+          refs.Set(rs.ref, s);
         }
         break;
       }
       case wal::RecordType::kSamples: {
         samples.clear();
         decode_error = wal::DecodeSamples(reader->payload(), &samples);
-        MemSeries* s = nullptr;
-        SeriesRef cur = 0;
-        for (const wal::RefSample& rs : samples) {
-          if (s == nullptr || rs.ref != cur) {
-            auto it = refs.find(rs.ref);
-            s = it == refs.end() ? nullptr : it->second;
-            cur = rs.ref;
-          }
-          if (s == nullptr) {
-            ++unknown;
-            continue;
-          }
-          // Replay is single-threaded, but queries may already run.
-          Stripe& st = RefStripe(s->ref);
-          absl::MutexLock lock(&st.mu);
-          if (rs.t >= MinValidTime() && (!s->has_last || rs.t > s->last_t)) {
-            s->AppendSample(rs.t, rs.v, options_, &stats_);
-            NoteTimeRange(rs.t, rs.t);
-            ++n_samples;
-          } else {
-            ++dropped;
-          }
-        }
+        shards.Add(samples, refs, &unknown);
         break;
       }
       case wal::RecordType::kTombstones:
@@ -103,6 +254,9 @@ absl::Status Head::Replay(const std::string& wal_dir) {
           .Kv("samples", n_samples);
     }
   }
+  shards.Finish();
+  n_samples = shards.appended;
+  dropped = shards.dropped;
   RETURN_IF_ERROR(reader->status());
   std::optional<wal::Corruption> corruption = reader->corruption();
   if (corruption.has_value()) {
