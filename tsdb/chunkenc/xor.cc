@@ -9,7 +9,9 @@ namespace vigil::tsdb::chunkenc {
 namespace {
 
 constexpr size_t kHeaderBytes = 2;
-constexpr size_t kInitialCapacity = 32;
+// As Prometheus: most chunks end between 128 and 256 bytes, so this saves
+// two reallocations per chunk.
+constexpr size_t kInitialCapacity = 128;
 
 // Whether `dod` fits the signed `nbits`-wide bucket of the timestamp
 // encoding. The ranges are asymmetric (one more positive value), as in

@@ -58,7 +58,7 @@ struct ReplaySample {
 void AppendReplayBatch(const std::vector<ReplaySample>& batch, int64_t min_valid,
                        const HeadOptions& opts, HeadStats* stats, uint64_t* appended,
                        uint64_t* dropped, int64_t* mint, int64_t* maxt) {
-  constexpr size_t kFar = 16, kNear = 8;
+  constexpr size_t kFar = 32, kNear = 16;
   const size_t n = batch.size();
   for (size_t i = 0; i < n; ++i) {
     if (i + kFar < n) {
