@@ -274,7 +274,9 @@ absl::Status Head::Replay(const std::string& wal_dir) {
   if (max_ref + 1 > next) next_ref_.store(max_ref + 1);
   stats_.wal_replay_unknown_refs.fetch_add(unknown);
   // Series that got no samples (all truncated away) are removed.
-  GarbageCollect();
+  absl::Time gc_start = absl::Now();
+  size_t collected = GarbageCollect();
+  absl::Duration gc_took = absl::Now() - gc_start;
   absl::Duration took = absl::Now() - start;
   stats_.wal_replay_nanos.store(static_cast<uint64_t>(absl::ToInt64Nanoseconds(took)));
   LogInfo("head", "WAL replay done")
@@ -283,6 +285,8 @@ absl::Status Head::Replay(const std::string& wal_dir) {
       .Kv("samples", n_samples)
       .Kv("unknown_ref_samples", unknown)
       .Kv("dropped_samples", dropped)
+      .Kv("empty_series_removed", collected)
+      .Kv("gc_duration", gc_took)
       .Kv("duration", took);
   return absl::OkStatus();
 }
