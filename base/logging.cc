@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
+#include "base/strings.h"
 
 namespace vigil {
 namespace {
@@ -44,26 +45,7 @@ void AppendLogfmtValue(std::string* out, absl::string_view v) {
     out->append(v.data(), v.size());
     return;
   }
-  out->push_back('"');
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        out->push_back(c);
-    }
-  }
-  out->push_back('"');
+  AppendQuoted(out, v);
 }
 
 void AppendJsonString(std::string* out, absl::string_view v) {

@@ -4,31 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/hash.h"
+#include "base/strings.h"
 
 namespace vigil::model {
 namespace {
 
 bool NameLess(const Label& a, const Label& b) { return a.name < b.name; }
 
-void AppendQuoted(std::string* out, absl::string_view v) {
-  out->push_back('"');
-  for (char c : v) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      default:
-        out->push_back(c);
-    }
-  }
-  out->push_back('"');
-}
 
 template <typename Pairs>
 Labels BuildFromPairs(const Pairs& pairs) {

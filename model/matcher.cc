@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/strings.h"
 #include "re2/re2.h"
 
 namespace vigil::model {
@@ -124,16 +125,8 @@ std::string Matcher::ToString() const {
       op = "!~";
       break;
   }
-  std::string out = absl::StrCat(name_, op, "\"");
-  for (char c : value_) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  out += "\"";
+  std::string out = absl::StrCat(name_, op);
+  AppendQuoted(&out, value_);
   return out;
 }
 

@@ -28,6 +28,23 @@ Labels Series(int i) {
   return Labels::FromPairs({{"__name__", "metric"}, {"i", absl::StrCat(i)}});
 }
 
+// Caps file growth at `bytes` for its lifetime: writes past it fail with
+// EFBIG, as on a full disk.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(int64_t bytes) {
+    signal(SIGXFSZ, SIG_IGN);
+    EXPECT_EQ(getrlimit(RLIMIT_FSIZE, &old_), 0);
+    struct rlimit lim = old_;
+    lim.rlim_cur = static_cast<rlim_t>(bytes);
+    EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  }
+  ~FileSizeLimit() { EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &old_), 0); }
+
+ private:
+  struct rlimit old_;
+};
+
 class DBTest : public ::testing::Test {
  protected:
   void SetUp() override { opts_.dir = TempDir(); }
@@ -162,18 +179,13 @@ TEST_F(DBTest, MidFileCorruptionKeepsEverythingBefore) {
 TEST_F(DBTest, DiskFullFailsCommitAndHeadStaysConsistent) {
   auto db = Open();
   Fill(db.get(), 10, 0, 10);
-  // Make further file growth fail (EFBIG) as a full disk would.
-  signal(SIGXFSZ, SIG_IGN);
-  struct rlimit old;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
-  std::string seg = Segments().back();
-  struct rlimit lim = old;
-  lim.rlim_cur = static_cast<rlim_t>(*FileSize(seg));
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
   auto app = db->Appender();
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(app->Append(Series(i), 10000, 10 + i).ok());
-  absl::Status s = app->Commit();
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  absl::Status s;
+  {
+    FileSizeLimit full(*FileSize(Segments().back()));
+    s = app->Commit();
+  }
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
   EXPECT_EQ(db->head_stats().commit_failures.load(), 1u);
   ExpectData(db.get(), 10, 0, 10);  // Nothing of the failed batch visible.
@@ -187,16 +199,12 @@ TEST_F(DBTest, DiskFullFailsCommitAndHeadStaysConsistent) {
 TEST_F(DBTest, NewSeriesOfFailedCommitIsLoggedByTheNextOne) {
   auto db = Open();
   Fill(db.get(), 1, 0, 1);
-  signal(SIGXFSZ, SIG_IGN);
-  struct rlimit old;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
-  struct rlimit lim = old;
-  lim.rlim_cur = static_cast<rlim_t>(*FileSize(Segments().back()));
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
   auto app = db->Appender();
   ASSERT_TRUE(app->Append(Series(1), 1000, 1).ok());  // Creates series 1.
-  EXPECT_FALSE(app->Commit().ok());
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+  {
+    FileSizeLimit full(*FileSize(Segments().back()));
+    EXPECT_FALSE(app->Commit().ok());
+  }
   // Series 1 exists in the head now but its WAL record failed: the next
   // commit must write it, or replay would lose these samples.
   ASSERT_TRUE(app->Append(Series(1), 2000, 2).ok());
