@@ -248,10 +248,11 @@ absl::Status Head::Replay(const std::string& wal_dir) {
     absl::Time now = absl::Now();
     if (now - last_progress > absl::Seconds(5)) {
       last_progress = now;
+      // Samples are counted by the workers at the end; records are known now.
       LogInfo("head", "replaying WAL")
           .Kv("segment", reader->segment())
           .Kv("last_segment", last_segment)
-          .Kv("samples", n_samples);
+          .Kv("records", n_records);
     }
   }
   shards.Finish();
