@@ -144,6 +144,11 @@ bool FlagBool(int argc, char** argv, absl::string_view name, bool def) {
   return out;
 }
 
+std::string FlagString(int argc, char** argv, absl::string_view name, absl::string_view def) {
+  const char* v = FlagValue(argc, argv, name);
+  return std::string(v == nullptr ? def : absl::string_view(v));
+}
+
 void PrintResult(absl::string_view key, double value) {
   std::printf("RESULT %s %.6g\n", std::string(key).c_str(), value);
   std::fflush(stdout);

@@ -59,6 +59,7 @@ int64_t ResidentBytes();
 // --name=value flags; the default when absent. Exits on a malformed value.
 int64_t FlagInt(int argc, char** argv, absl::string_view name, int64_t def);
 bool FlagBool(int argc, char** argv, absl::string_view name, bool def);
+std::string FlagString(int argc, char** argv, absl::string_view name, absl::string_view def);
 
 // "RESULT key value" lines, for scripts/run-benchmarks.sh.
 void PrintResult(absl::string_view key, double value);

@@ -15,7 +15,6 @@
 #include <filesystem>
 #include <string>
 
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "base/file.h"
 #include "bench/bench_util.h"
@@ -58,11 +57,7 @@ int Run(int argc, char** argv) {
   tsdb::Options o;
   // --reuse_dir=PATH: keep the written WAL in PATH and, when it is already
   // there, skip writing (for profiling replay alone).
-  std::string reuse_dir;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view a = argv[i];
-    if (absl::ConsumePrefix(&a, "--reuse_dir=")) reuse_dir = std::string(a);
-  }
+  std::string reuse_dir = FlagString(argc, argv, "reuse_dir", "");
   bool reuse = !reuse_dir.empty() && std::filesystem::exists(reuse_dir + "/wal");
   o.dir = reuse_dir.empty() ? MakeTempDir("vigil_replay_bench") : reuse_dir;
   o.wal_fsync = tsdb::WalFsync::kInterval;
@@ -108,8 +103,12 @@ int Run(int argc, char** argv) {
   double mib = static_cast<double>(wal_bytes) / (1 << 20);
   std::printf("replay_bench: %d series x %d samples, WAL on (interval fsync)\n", ds.num_series(),
               dopts.samples_per_series);
-  std::printf("  write:        %.1f s, %.2f M samples/s (1 thread, one commit per host scrape)\n",
-              write_seconds, samples / write_seconds / 1e6);
+  if (reuse) {
+    std::printf("  write:        skipped (reused %s)\n", o.dir.c_str());
+  } else {
+    std::printf("  write:        %.1f s, %.2f M samples/s (1 thread, one commit per host scrape)\n",
+                write_seconds, samples / write_seconds / 1e6);
+  }
   std::printf("  WAL on disk:  %.1f MiB (%.2f bytes/sample)\n", mib,
               static_cast<double>(wal_bytes) / samples);
   std::printf("  open (cold):  %.2f s (replay %.2f s), %.0f MiB/s, %.2f M samples/s\n",

@@ -25,7 +25,6 @@
 #include "tsdb/head/shared_bytes.h"
 #include "tsdb/stats.h"
 #include "tsdb/storage.h"
-#include "tsdb/wal/record.h"
 #include "tsdb/wal/wal.h"
 
 namespace vigil::tsdb {

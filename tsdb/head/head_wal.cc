@@ -271,8 +271,6 @@ absl::Status Head::Replay(const std::string& wal_dir) {
         .Kv("bytes_dropped", repair.bytes_dropped)
         .Kv("repair", repair.description);
   }
-  SeriesRef next = next_ref_.load();
-  if (max_ref + 1 > next) next_ref_.store(max_ref + 1);
   stats_.wal_replay_unknown_refs.fetch_add(unknown);
   // Series that got no samples (all truncated away) are removed.
   absl::Time gc_start = absl::Now();
