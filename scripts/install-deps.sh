@@ -9,6 +9,9 @@ PACKAGES=(
   libabsl-dev liblz4-dev libre2-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev jq
+  libboost1.81-dev libprotobuf-dev protobuf-compiler libsnappy-dev
+  prometheus-cpp-dev libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
+  curl prometheus prometheus-node-exporter
 )
 
 missing=()

@@ -77,7 +77,7 @@ absl::Status DB::Close() {
 
 const Options& DB::options() const { return impl_->options; }
 const HeadStats& DB::head_stats() const { return impl_->head->stats(); }
-const wal::Stats* DB::wal_stats() const {
+const WalStats* DB::wal_stats() const {
   return impl_->wal == nullptr ? nullptr : &impl_->wal->stats();
 }
 size_t DB::NumSeries() const { return impl_->head->NumSeries(); }

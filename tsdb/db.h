@@ -23,7 +23,6 @@ namespace vigil::tsdb {
 class Head;
 namespace wal {
 class Wal;
-struct Stats;
 }  // namespace wal
 
 enum class WalFsync {
@@ -65,7 +64,7 @@ class DB {
   const Options& options() const;
   const HeadStats& head_stats() const;
   // Null when the WAL is disabled.
-  const wal::Stats* wal_stats() const;
+  const WalStats* wal_stats() const;
   size_t NumSeries() const;
   size_t NumChunks() const;
   int64_t MinTime() const;

@@ -26,6 +26,16 @@ struct HeadStats {
   std::atomic<uint64_t> checkpoints{0};
 };
 
+// WAL counters; all monotonically increasing.
+struct WalStats {
+  std::atomic<uint64_t> records_written{0};
+  std::atomic<uint64_t> bytes_written{0};  // Framed, as written to disk.
+  std::atomic<uint64_t> fsyncs{0};
+  std::atomic<uint64_t> fsync_nanos{0};
+  std::atomic<uint64_t> write_errors{0};
+  std::atomic<uint64_t> segments_created{0};
+};
+
 }  // namespace vigil::tsdb
 
 #endif  // VIGIL_TSDB_STATS_H_

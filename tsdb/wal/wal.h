@@ -20,12 +20,13 @@
 #include <optional>
 #include <span>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "tsdb/stats.h"
 
 namespace vigil::tsdb::wal {
 
@@ -55,15 +56,8 @@ struct Options {
   size_t compress_min_bytes = 64;
 };
 
-// Counters for self-metrics. All monotonically increasing.
-struct Stats {
-  std::atomic<uint64_t> records_written{0};
-  std::atomic<uint64_t> bytes_written{0};  // Framed, as written to disk.
-  std::atomic<uint64_t> fsyncs{0};
-  std::atomic<uint64_t> fsync_nanos{0};
-  std::atomic<uint64_t> write_errors{0};
-  std::atomic<uint64_t> segments_created{0};
-};
+// Counters for self-metrics (tsdb/stats.h, public).
+using Stats = WalStats;
 
 struct Record {
   RecordType type;
