@@ -1004,7 +1004,7 @@ void Worker::Patch(Request* req, int round) {
 }
 
 void Worker::Verify(const Request& req, int round) const {
-  prometheus::WriteRequest decoded;
+  vigil::prompb::WriteRequest decoded;
   auto fail = [&](absl::string_view what) {
     std::fprintf(stderr, "remote_write_load: encoder bug: %s\n", std::string(what).c_str());
     std::abort();
@@ -1015,7 +1015,7 @@ void Worker::Verify(const Request& req, int round) const {
   if (decoded.timeseries_size() != req.end - req.begin) fail("wrong number of series");
   const int64_t base = opt_->start_ms + int64_t{round} * opt_->interval_ms;
   for (int i = req.begin; i < req.end; ++i) {
-    const prometheus::TimeSeries& ts = decoded.timeseries(i - req.begin);
+    const vigil::prompb::TimeSeries& ts = decoded.timeseries(i - req.begin);
     auto want = ds_->SeriesPairs(begin_ + i);
     if (generation_[static_cast<size_t>(i)] > 0) {
       want.emplace_back(std::string(kChurnLabel),

@@ -1,8 +1,12 @@
 #include "cmd/flags.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
+#include "config/config.h"
 #include "base/status_macros.h"
 
 DEFINE_string(data_dir, "./data", "Directory for the WAL, blocks and the lock file.");
@@ -13,48 +17,44 @@ DEFINE_string(wal_fsync_interval, "1s", "Fsync period for --wal_fsync=interval."
 DEFINE_int64(wal_segment_size, int64_t{128} << 20, "WAL segment file size in bytes.");
 DEFINE_string(block_duration, "2h",
               "Block duration; head chunks never span a multiple of it.");
+DEFINE_int64(max_series, 10000000,
+             "Series the head may hold; appends creating more are refused (remote "
+             "write answers 429). 0: no limit.");
+
+DEFINE_string(listen, "0.0.0.0:9090", "Address (host:port) the HTTP server listens on.");
+DEFINE_string(config, "", "Configuration file (YAML, Prometheus's schema). Optional.");
+DEFINE_int32(web_max_connections, 512, "Maximum simultaneous HTTP connections; more get 503.");
+DEFINE_int32(web_max_concurrent_requests, 64,
+             "Maximum requests handled at once; more get 503.");
+DEFINE_string(web_read_timeout, "5m",
+              "Maximum time to read one request (headers and body), including the idle "
+              "time of a keep-alive connection before it.");
+DEFINE_int64(web_max_body_bytes, 16 << 20, "Maximum HTTP request body size; larger gets 413.");
+DEFINE_string(web_tls_cert, "", "TLS certificate (PEM) file; with --web_tls_key, serve HTTPS.");
+DEFINE_string(web_tls_key, "", "TLS private key (PEM) file.");
+DEFINE_string(web_config_file, "",
+              "Web config file (Prometheus's format): basic_auth_users with bcrypt hashes, "
+              "tls_server_config.");
+DEFINE_bool(web_enable_lifecycle, false, "Enable POST /-/quit.");
+DEFINE_string(web_shutdown_timeout, "10s",
+              "On SIGTERM, how long requests in flight may take to finish.");
+DEFINE_int32(web_io_threads, 1, "Network threads of the HTTP server.");
+DEFINE_int32(web_worker_threads, 0,
+             "Threads running HTTP handlers (decoding, appending). 0: one per CPU.");
+DEFINE_int64(remote_write_max_decompressed_bytes, 64 << 20,
+             "Largest remote-write body once decompressed; larger gets 413.");
+DEFINE_int32(max_labels_per_series, 128,
+             "Series with more labels are refused (remote write: 400).");
+DEFINE_int32(max_label_name_length, 1024, "Longest label name accepted, in bytes.");
+DEFINE_int32(max_label_value_length, 8192, "Longest label value accepted, in bytes.");
+DEFINE_int64(remote_write_max_new_series_per_request, 50000,
+             "New series one remote-write request may create; past it its other new "
+             "series are refused (400). 0: no limit.");
+
 DEFINE_string(log_level, "info", "Log level: debug, info, warn, error.");
 DEFINE_string(log_format, "logfmt", "Log format: logfmt or json.");
 
 namespace vigil {
-
-absl::StatusOr<absl::Duration> ParsePromDuration(absl::string_view s) {
-  if (s.empty()) return absl::InvalidArgumentError("empty duration");
-  absl::Duration total;
-  absl::string_view rest = s;
-  while (!rest.empty()) {
-    size_t i = 0;
-    while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
-    int64_t n;
-    if (i == 0 || !absl::SimpleAtoi(rest.substr(0, i), &n)) {
-      return absl::InvalidArgumentError(absl::StrCat("bad duration \"", s, "\""));
-    }
-    rest.remove_prefix(i);
-    size_t j = 0;
-    while (j < rest.size() && !(rest[j] >= '0' && rest[j] <= '9')) ++j;
-    absl::string_view unit = rest.substr(0, j);
-    rest.remove_prefix(j);
-    if (unit == "ms") {
-      total += absl::Milliseconds(n);
-    } else if (unit == "s") {
-      total += absl::Seconds(n);
-    } else if (unit == "m") {
-      total += absl::Minutes(n);
-    } else if (unit == "h") {
-      total += absl::Hours(n);
-    } else if (unit == "d") {
-      total += absl::Hours(24 * n);
-    } else if (unit == "w") {
-      total += absl::Hours(24 * 7 * n);
-    } else if (unit == "y") {
-      total += absl::Hours(24 * 365 * n);
-    } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("bad duration \"", s, "\": unknown unit \"", unit, "\""));
-    }
-  }
-  return total;
-}
 
 absl::Status ApplyLogFlags() {
   RETURN_IF_ERROR(SetLogLevelByName(FLAGS_log_level));
@@ -72,7 +72,7 @@ absl::StatusOr<tsdb::Options> TsdbOptionsFromFlags() {
     return absl::InvalidArgumentError(absl::StrCat(
         "--wal_fsync: want 'interval' or 'always', got '", FLAGS_wal_fsync, "'"));
   }
-  auto interval = ParsePromDuration(FLAGS_wal_fsync_interval);
+  auto interval = config::ParseDuration(FLAGS_wal_fsync_interval);
   if (!interval.ok() || *interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--wal_fsync_interval: bad duration '", FLAGS_wal_fsync_interval, "'"));
@@ -82,12 +82,73 @@ absl::StatusOr<tsdb::Options> TsdbOptionsFromFlags() {
     return absl::InvalidArgumentError("--wal_segment_size must be at least 64 KiB");
   }
   o.wal_segment_size = FLAGS_wal_segment_size;
-  auto block = ParsePromDuration(FLAGS_block_duration);
+  auto block = config::ParseDuration(FLAGS_block_duration);
   if (!block.ok() || *block < absl::Minutes(1)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--block_duration: bad duration '", FLAGS_block_duration, "'"));
   }
   o.block_duration = absl::ToInt64Milliseconds(*block);
+  if (FLAGS_max_series < 0) return absl::InvalidArgumentError("--max_series must be >= 0");
+  o.max_series = FLAGS_max_series;
+  return o;
+}
+
+namespace {
+
+absl::StatusOr<absl::Duration> PositiveDurationFlag(absl::string_view name,
+                                                    const std::string& value) {
+  auto d = config::ParseDuration(value);
+  if (!d.ok() || *d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, ": bad duration '", value, "'"));
+  }
+  return *d;
+}
+
+}  // namespace
+
+absl::StatusOr<api::HttpServerOptions> HttpServerOptionsFromFlags() {
+  api::HttpServerOptions o;
+  o.listen = FLAGS_listen;
+  if (FLAGS_web_max_connections < 1 || FLAGS_web_max_concurrent_requests < 1) {
+    return absl::InvalidArgumentError(
+        "--web_max_connections and --web_max_concurrent_requests must be >= 1");
+  }
+  o.max_connections = FLAGS_web_max_connections;
+  o.max_concurrent_requests = FLAGS_web_max_concurrent_requests;
+  ASSIGN_OR_RETURN(o.read_timeout, PositiveDurationFlag("web_read_timeout", FLAGS_web_read_timeout));
+  o.write_timeout = o.read_timeout;
+  if (FLAGS_web_max_body_bytes < 1) {
+    return absl::InvalidArgumentError("--web_max_body_bytes must be >= 1");
+  }
+  o.max_body_bytes = static_cast<uint64_t>(FLAGS_web_max_body_bytes);
+  o.tls_cert_file = FLAGS_web_tls_cert;
+  o.tls_key_file = FLAGS_web_tls_key;
+  o.io_threads = std::max(1, FLAGS_web_io_threads);
+  o.worker_threads = FLAGS_web_worker_threads > 0
+                         ? FLAGS_web_worker_threads
+                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return o;
+}
+
+absl::StatusOr<absl::Duration> ShutdownTimeoutFromFlags() {
+  return PositiveDurationFlag("web_shutdown_timeout", FLAGS_web_shutdown_timeout);
+}
+
+absl::StatusOr<api::RemoteWriteOptions> RemoteWriteOptionsFromFlags() {
+  api::RemoteWriteOptions o;
+  if (FLAGS_remote_write_max_decompressed_bytes < 1 || FLAGS_max_labels_per_series < 1 ||
+      FLAGS_max_label_name_length < 1 || FLAGS_max_label_value_length < 1 ||
+      FLAGS_remote_write_max_new_series_per_request < 0) {
+    return absl::InvalidArgumentError(
+        "--remote_write_max_decompressed_bytes, --max_labels_per_series and "
+        "--max_label_*_length must be >= 1; "
+        "--remote_write_max_new_series_per_request >= 0");
+  }
+  o.max_decompressed_bytes = static_cast<uint64_t>(FLAGS_remote_write_max_decompressed_bytes);
+  o.max_labels_per_series = FLAGS_max_labels_per_series;
+  o.max_label_name_length = FLAGS_max_label_name_length;
+  o.max_label_value_length = FLAGS_max_label_value_length;
+  o.max_new_series_per_request = FLAGS_remote_write_max_new_series_per_request;
   return o;
 }
 

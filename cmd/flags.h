@@ -5,6 +5,8 @@
 
 #include "absl/status/statusor.h"
 #include "gflags/gflags.h"
+#include "api/http_server.h"
+#include "api/remote_write.h"
 #include "tsdb/db.h"
 
 DECLARE_string(data_dir);
@@ -13,6 +15,10 @@ DECLARE_string(wal_fsync_interval);
 DECLARE_int64(wal_segment_size);
 DECLARE_string(block_duration);
 DECLARE_string(log_level);
+DECLARE_string(listen);
+DECLARE_string(config);
+DECLARE_string(web_config_file);
+DECLARE_bool(web_enable_lifecycle);
 DECLARE_string(log_format);
 
 namespace vigil {
@@ -21,8 +27,11 @@ namespace vigil {
 absl::Status ApplyLogFlags();
 // tsdb::Options from the storage flags; errors name the bad flag.
 absl::StatusOr<tsdb::Options> TsdbOptionsFromFlags();
-// Parses Prometheus-style durations: "1s", "500ms", "2h", "1h30m", "15d".
-absl::StatusOr<absl::Duration> ParsePromDuration(absl::string_view s);
+// The HTTP server's options from the --web_* flags (TLS files included;
+// basic auth comes from --web_config_file, read by the caller).
+absl::StatusOr<api::HttpServerOptions> HttpServerOptionsFromFlags();
+absl::StatusOr<absl::Duration> ShutdownTimeoutFromFlags();
+absl::StatusOr<api::RemoteWriteOptions> RemoteWriteOptionsFromFlags();
 
 }  // namespace vigil
 

@@ -3,50 +3,151 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <memory>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "api/http_server.h"
+#include "api/self_metrics.h"
+#include "api/web.h"
 #include "base/logging.h"
 #include "cmd/flags.h"
+#include "config/config.h"
+#include "config/web_config.h"
 #include "tsdb/db.h"
 
 namespace vigil {
+namespace {
 
-int RunServe() {
-  // Block the shutdown signals in every thread; the main thread waits for
-  // them with sigwait, so no handler runs in an arbitrary thread.
+// Blocks SIGTERM and SIGINT in this and every later thread; the main thread
+// takes them with sigwait, so no handler runs in an arbitrary thread.
+sigset_t BlockShutdownSignals() {
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  return sigs;
+}
 
-  auto opts = TsdbOptionsFromFlags();
-  if (!opts.ok()) {
-    LogError("main", "invalid flags").Kv("err", opts.status());
-    return 2;
-  }
+}  // namespace
+
+int RunServe() {
+  sigset_t sigs = BlockShutdownSignals();
   absl::Time start = absl::Now();
-  auto db = tsdb::DB::Open(*opts);
-  if (!db.ok()) {
-    LogError("main", "cannot open database").Kv("err", db.status());
+
+  auto tsdb_opts = TsdbOptionsFromFlags();
+  auto http_opts = HttpServerOptionsFromFlags();
+  auto rw_opts = RemoteWriteOptionsFromFlags();
+  auto shutdown_timeout = ShutdownTimeoutFromFlags();
+  for (const absl::Status& s : {tsdb_opts.status(), http_opts.status(), rw_opts.status(),
+                                shutdown_timeout.status()}) {
+    if (!s.ok()) {
+      LogError("main", "invalid flags").Kv("err", s);
+      return 2;
+    }
+  }
+  if (!FLAGS_config.empty()) {
+    auto cfg = config::LoadConfigFile(FLAGS_config);
+    if (!cfg.ok()) {
+      LogError("main", "invalid configuration").Kv("err", cfg.status());
+      return 2;
+    }
+  }
+  std::unique_ptr<config::BasicAuthenticator> auth;
+  if (!FLAGS_web_config_file.empty()) {
+    auto wc = config::LoadWebConfigFile(FLAGS_web_config_file);
+    if (!wc.ok()) {
+      LogError("main", "invalid web config").Kv("err", wc.status());
+      return 2;
+    }
+    if (wc->tls.has_value()) {
+      if (wc->tls->client_auth_type != config::ClientAuthType::kNoClientCert) {
+        LogError("main", "invalid web config")
+            .Kv("err", "tls_server_config.client_auth_type: client certificates are not "
+                       "supported yet");
+        return 2;
+      }
+      http_opts->tls_cert_file = wc->tls->cert_file;
+      http_opts->tls_key_file = wc->tls->key_file;
+    }
+    auth = std::make_unique<config::BasicAuthenticator>(wc->basic_auth_users);
+    if (auth->enabled()) {
+      config::BasicAuthenticator* a = auth.get();
+      http_opts->authorize = [a](const api::HttpRequest& req) {
+        return a->Check(req.Header("authorization"));
+      };
+    }
+  }
+
+  api::SelfMetrics metrics(VIGIL_VERSION);
+  http_opts->observe = [&metrics](absl::string_view route, int code, double secs) {
+    metrics.ObserveHttpRequest(route, code, secs);
+  };
+  http_opts->reject = [&metrics](absl::string_view reason) { metrics.IncHttpRejected(reason); };
+
+  api::WebOptions web_opts;
+  web_opts.enable_lifecycle = FLAGS_web_enable_lifecycle;
+  // /-/quit takes the same path as SIGTERM: the main thread's sigwait.
+  web_opts.quit = [] { kill(getpid(), SIGTERM); };
+  web_opts.remote_write = *rw_opts;
+  api::Web web(web_opts, &metrics);
+  api::HttpServer server(*http_opts);
+  web.RegisterRoutes(&server);
+  if (absl::Status s = server.Start(); !s.ok()) {
+    LogError("main", "cannot start the HTTP server").Kv("err", s);
     return 1;
   }
-  LogInfo("main", "vigil started")
-      .Kv("version", VIGIL_VERSION)
-      .Kv("data_dir", opts->dir)
-      .Kv("wal_fsync", FLAGS_wal_fsync)
-      .Kv("series", (*db)->NumSeries())
-      .Kv("replay_duration",
-          absl::Nanoseconds((*db)->head_stats().wal_replay_nanos.load()))
-      .Kv("startup_duration", absl::Now() - start);
+
+  // Replay runs beside the signal wait, so that /-/healthy answers and a
+  // signal stops the process while the WAL is read.
+  std::unique_ptr<tsdb::DB> db;
+  absl::Status open_status;
+  absl::Notification opened;
+  std::thread opener([&] {
+    auto d = tsdb::DB::Open(*tsdb_opts);
+    if (d.ok()) {
+      db = std::move(*d);
+      web.SetDb(db.get());
+      LogInfo("main", "vigil started")
+          .Kv("version", VIGIL_VERSION)
+          .Kv("data_dir", tsdb_opts->dir)
+          .Kv("listen", FLAGS_listen)
+          .Kv("port", server.port())
+          .Kv("wal_fsync", FLAGS_wal_fsync)
+          .Kv("series", db->NumSeries())
+          .Kv("replay_duration", absl::Nanoseconds(db->head_stats().wal_replay_nanos.load()))
+          .Kv("startup_duration", absl::Now() - start);
+      opened.Notify();
+    } else {
+      open_status = d.status();
+      LogError("main", "cannot open database").Kv("err", open_status);
+      opened.Notify();
+      kill(getpid(), SIGTERM);  // Wake the signal wait below.
+    }
+  });
 
   int sig = 0;
   sigwait(&sigs, &sig);
-  // A second signal now terminates immediately (default action).
+  // A second signal now terminates at once (default action).
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   pthread_sigmask(SIG_UNBLOCK, &sigs, nullptr);
+  if (!opened.HasBeenNotified()) {
+    // Nothing was accepted yet; the WAL is only being read.
+    LogInfo("main", "shutting down during WAL replay").Kv("signal", strsignal(sig));
+    std::_Exit(0);
+  }
+  opener.join();
+  if (!open_status.ok()) {
+    server.Shutdown(absl::ZeroDuration());
+    return 1;
+  }
   LogInfo("main", "shutting down").Kv("signal", strsignal(sig));
-  absl::Status s = (*db)->Close();
+  server.Shutdown(*shutdown_timeout);
+  web.SetDb(nullptr);
+  absl::Status s = db->Close();
   if (!s.ok()) {
     LogError("main", "close failed").Kv("err", s);
     return 1;

@@ -29,6 +29,7 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const Options& options) {
   ho.chunk_range = options.block_duration;
   ho.samples_per_chunk = options.samples_per_chunk;
   ho.require_metric_name = options.require_metric_name;
+  ho.max_series = options.max_series;
   std::string wal_dir = options.dir + "/wal";
   if (options.enable_wal) {
     RETURN_IF_ERROR(CreateDirs(wal_dir));
@@ -61,7 +62,9 @@ DB::~DB() {
   if (!s.ok()) LogError("tsdb", "close failed").Kv("err", s);
 }
 
-std::unique_ptr<tsdb::Appender> DB::Appender() { return impl_->head->NewAppender(); }
+std::unique_ptr<tsdb::Appender> DB::Appender(const AppenderOptions& options) {
+  return impl_->head->NewAppender(options);
+}
 std::unique_ptr<tsdb::Querier> DB::Querier() { return impl_->head->NewQuerier(); }
 
 absl::Status DB::TruncateHead(int64_t mint) { return impl_->head->Truncate(mint); }

@@ -41,6 +41,9 @@ struct Options {
   int samples_per_chunk = 120;
   // Refuse series without __name__.
   bool require_metric_name = true;
+  // Series the head may hold; creating more fails with kSeriesLimit. 0: no
+  // limit.
+  int64_t max_series = 0;
 };
 
 class DB {
@@ -52,7 +55,7 @@ class DB {
   DB(const DB&) = delete;
   DB& operator=(const DB&) = delete;
 
-  std::unique_ptr<tsdb::Appender> Appender();
+  std::unique_ptr<tsdb::Appender> Appender(const AppenderOptions& options = {});
   std::unique_ptr<tsdb::Querier> Querier();
 
   // Samples before `mint` leave the head (and the WAL via a checkpoint).

@@ -13,6 +13,9 @@ absl::Status MakeAppendError(AppendError kind, absl::string_view message) {
     case AppendError::kNotFound:
       s = absl::NotFoundError(message);
       break;
+    case AppendError::kSeriesLimit:
+      s = absl::ResourceExhaustedError(message);
+      break;
     case AppendError::kNone:
       return absl::OkStatus();
     default:

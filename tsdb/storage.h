@@ -29,6 +29,14 @@ enum class AppendError {
   kOutOfBounds,    // t older than what the head still accepts.
   kInvalidLabels,  // Empty/duplicate/invalid label names, bad UTF-8, no name.
   kNotFound,       // Append(ref, ...) with a ref the head no longer has.
+  kSeriesLimit,    // A new series would exceed the database's series limit.
+  kNewSeriesLimit, // A new series would exceed this appender's limit.
+};
+
+// Per-appender limits (for one remote-write request, one scrape...).
+struct AppenderOptions {
+  // Series this appender may create; 0 means no limit.
+  int64_t max_new_series = 0;
 };
 
 // The AppendError of a status returned by Append (kNone for OK or other

@@ -35,6 +35,7 @@ struct HeadOptions {
   int samples_per_chunk = 120;
   bool require_metric_name = true;
   int stripe_bits = 14;
+  int64_t max_series = 0;  // 0: no limit.
 };
 
 struct ChunkSpan {
@@ -80,7 +81,7 @@ class Head {
   // (used to attach the WAL after Replay).
   void AttachWal(wal::Wal* wal) { wal_ = wal; }
 
-  std::unique_ptr<Appender> NewAppender();
+  std::unique_ptr<Appender> NewAppender(const AppenderOptions& options = {});
   std::unique_ptr<Querier> NewQuerier();
 
   // Rebuilds the head from the WAL in `wal_dir`: checkpoint, then segments.

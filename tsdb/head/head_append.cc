@@ -11,7 +11,8 @@ namespace vigil::tsdb {
 
 class HeadAppender final : public Appender {
  public:
-  explicit HeadAppender(Head* head) : head_(head) {}
+  HeadAppender(Head* head, const AppenderOptions& options)
+      : head_(head), options_(options) {}
   ~HeadAppender() override { Rollback(); }
 
   absl::StatusOr<SeriesRef> Append(const model::Labels& labels, int64_t t,
@@ -24,8 +25,10 @@ class HeadAppender final : public Appender {
         head_->stats_.invalid_labels.fetch_add(1, std::memory_order_relaxed);
         return MakeAppendError(AppendError::kInvalidLabels, valid.message());
       }
+      RETURN_IF_ERROR(CheckSeriesLimits());
       bool created;
       s = head_->GetOrCreatePinned(hash, labels, 0, &created);
+      if (created) ++new_series_;
     }
     SeriesRef ref = s->ref;  // AddPinned may unpin (and so free) s.
     RETURN_IF_ERROR(AddPinned(s, t, v));
@@ -58,7 +61,23 @@ class HeadAppender final : public Appender {
   // sample. Takes over the pin: on error it is released.
   absl::Status AddPinned(MemSeries* s, int64_t t, double v);
 
+  absl::Status CheckSeriesLimits() const {
+    if (options_.max_new_series > 0 && new_series_ >= options_.max_new_series) {
+      return MakeAppendError(
+          AppendError::kNewSeriesLimit,
+          absl::StrCat("too many new series in one request (limit ", options_.max_new_series, ")"));
+    }
+    int64_t max = head_->options_.max_series;
+    if (max > 0 && static_cast<int64_t>(head_->NumSeries()) >= max) {
+      return MakeAppendError(AppendError::kSeriesLimit,
+                             absl::StrCat("series limit of ", max, " reached"));
+    }
+    return absl::OkStatus();
+  }
+
   Head* const head_;
+  const AppenderOptions options_;
+  int64_t new_series_ = 0;  // Created by this appender (all commits).
   std::vector<Pending> pending_;
   // Reused across commits to avoid allocations.
   std::vector<wal::RefSample> wal_samples_;
@@ -181,8 +200,8 @@ absl::Status HeadAppender::Commit() {
   return absl::OkStatus();
 }
 
-std::unique_ptr<Appender> Head::NewAppender() {
-  return std::make_unique<HeadAppender>(this);
+std::unique_ptr<Appender> Head::NewAppender(const AppenderOptions& options) {
+  return std::make_unique<HeadAppender>(this, options);
 }
 
 }  // namespace vigil::tsdb
