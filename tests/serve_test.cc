@@ -11,62 +11,21 @@
 #include <vector>
 
 #include "base/file.h"
+#include "tests/vigil_process.h"
 #include "gtest/gtest.h"
 
 namespace vigil {
 namespace {
 
-struct Proc {
-  pid_t pid = -1;
-  int err_fd = -1;  // The child's stderr.
-  std::string log;
-};
+using testing::Proc;
+using testing::WaitForLog;
 
-Proc Start(const std::vector<std::string>& args) {
-  int p[2];
-  EXPECT_EQ(pipe(p), 0);
-  Proc proc;
-  proc.pid = fork();
-  if (proc.pid == 0) {
-    dup2(p[1], 2);
-    close(p[0]);
-    close(p[1]);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(VIGIL_BINARY));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(VIGIL_BINARY, argv.data());
-    _exit(127);
-  }
-  close(p[1]);
-  proc.err_fd = p[0];
-  return proc;
+Proc Start(std::vector<std::string> args) {
+  // Never the default 0.0.0.0:9090: tests must not collide.
+  if (!args.empty() && args[0] == "serve") args.insert(args.begin() + 1, "--listen=127.0.0.1:0");
+  return testing::StartProcess(VIGIL_BINARY, args);
 }
-
-// Reads the child's stderr until `needle` appears or the deadline passes.
-bool WaitForLog(Proc* proc, const std::string& needle, int timeout_ms = 20000) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (proc->log.find(needle) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) return false;
-    struct pollfd pfd = {proc->err_fd, POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
-    char buf[4096];
-    ssize_t n = read(proc->err_fd, buf, sizeof(buf));
-    if (n <= 0) return proc->log.find(needle) != std::string::npos;
-    proc->log.append(buf, static_cast<size_t>(n));
-  }
-  return true;
-}
-
-int Wait(Proc* proc) {
-  int status = 0;
-  waitpid(proc->pid, &status, 0);
-  WaitForLog(proc, "\x01", 100);  // Drain what is left.
-  close(proc->err_fd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+int Wait(Proc* p) { return testing::WaitExit(p); }
 
 TEST(ServeTest, StartsRefusesSecondInstanceAndStopsOnSigterm) {
   char tmpl[] = "/tmp/vigil_serve_XXXXXX";

@@ -1,0 +1,103 @@
+// Runs the real `vigil` binary as a child process for end-to-end tests:
+// start with flags, wait for log lines, learn the HTTP port, stop.
+#ifndef VIGIL_TESTS_VIGIL_PROCESS_H_
+#define VIGIL_TESTS_VIGIL_PROCESS_H_
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+
+namespace vigil::testing {
+
+struct Proc {
+  pid_t pid = -1;
+  int err_fd = -1;  // The child's stderr.
+  std::string log;
+};
+
+// Starts `binary` with `args` (without argv[0]); stderr is captured.
+inline Proc StartProcess(const std::string& binary, const std::vector<std::string>& args) {
+  int p[2];
+  if (pipe(p) != 0) return Proc{};
+  Proc proc;
+  proc.pid = fork();
+  if (proc.pid == 0) {
+    dup2(p[1], 2);
+    close(p[0]);
+    close(p[1]);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary.c_str()));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(p[1]);
+  proc.err_fd = p[0];
+  return proc;
+}
+
+// Reads the child's stderr until `needle` appears or the deadline passes.
+inline bool WaitForLog(Proc* proc, const std::string& needle, int timeout_ms = 20000) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (proc->log.find(needle) == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return false;
+    struct pollfd pfd = {proc->err_fd, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(left)) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(proc->err_fd, buf, sizeof(buf));
+    if (n <= 0) return proc->log.find(needle) != std::string::npos;
+    proc->log.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Waits for the child to exit; its exit code (128 + signal if killed).
+inline int WaitExit(Proc* proc) {
+  int status = 0;
+  waitpid(proc->pid, &status, 0);
+  WaitForLog(proc, "\x01", 100);  // Drain what is left.
+  close(proc->err_fd);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// The value of `key=` in the first log line containing `line_needle`, or "".
+inline std::string LogValue(const Proc& proc, const std::string& line_needle,
+                            const std::string& key) {
+  size_t at = proc.log.find(line_needle);
+  if (at == std::string::npos) return "";
+  size_t eol = proc.log.find('\n', at);
+  std::string line = proc.log.substr(at, eol == std::string::npos ? eol : eol - at);
+  size_t k = line.find(" " + key + "=");
+  if (k == std::string::npos) return "";
+  size_t start = k + key.size() + 2;
+  size_t end = line.find(' ', start);
+  return line.substr(start, end == std::string::npos ? end : end - start);
+}
+
+// Starts `vigil serve` on 127.0.0.1 with an OS-chosen port and waits until
+// it is ready; *port receives the port (0 on failure; see proc.log).
+inline Proc StartVigil(const std::string& binary, std::vector<std::string> args, int* port) {
+  args.insert(args.begin(), {"serve", "--listen=127.0.0.1:0"});
+  Proc p = StartProcess(binary, args);
+  *port = 0;
+  if (WaitForLog(&p, "msg=\"vigil started\"")) {
+    (void)absl::SimpleAtoi(LogValue(p, "msg=\"vigil started\"", "port"), port);
+  }
+  return p;
+}
+
+}  // namespace vigil::testing
+
+#endif  // VIGIL_TESTS_VIGIL_PROCESS_H_
