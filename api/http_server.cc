@@ -104,6 +104,25 @@ bool MatchRoute(const Route& route, const std::vector<std::string>& segs,
   return true;
 }
 
+// Fills `out` from a parsed Beast request (moving the body out of it);
+// false when the target is not a valid origin-form path.
+bool ConvertRequest(http::request<http::string_body>& req, HttpRequest* out) {
+  out->method = std::string(req.method_string());
+  out->target = std::string(req.target());
+  absl::string_view target = out->target;
+  size_t q = target.find('?');
+  if (q != absl::string_view::npos) out->query = std::string(target.substr(q + 1));
+  if (!DecodePath(target.substr(0, q), &out->path) || out->path.empty() || out->path[0] != '/') {
+    return false;
+  }
+  for (const auto& field : req) {
+    out->headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
+                              std::string(field.value()));
+  }
+  out->body = std::move(req.body());
+  return true;
+}
+
 }  // namespace
 
 class HttpServer::Impl {
@@ -232,13 +251,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     keep_alive_ = req.keep_alive() && !srv_->draining.load();
 
     auto hreq = std::make_shared<HttpRequest>();
-    hreq->method = std::string(req.method_string());
-    hreq->target = std::string(req.target());
-    absl::string_view target = hreq->target;
-    size_t q = target.find('?');
-    if (q != absl::string_view::npos) hreq->query = std::string(target.substr(q + 1));
-    if (!DecodePath(target.substr(0, q), &hreq->path) || hreq->path.empty() ||
-        hreq->path[0] != '/') {
+    if (!ConvertRequest(req, hreq.get())) {
       srv_->Reject("bad_request");
       return WriteError(400, "malformed request target");
     }
@@ -254,11 +267,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return WriteError(503, "too many concurrent requests, retry later");
     }
     counted_ = true;
-    for (const auto& field : req) {
-      hreq->headers.emplace_back(absl::AsciiStrToLower(std::string(field.name_string())),
-                                 std::string(field.value()));
-    }
-    hreq->body = std::move(req.body());
     hreq->remote_addr = remote_;
 
     // The handler runs on a worker; the response comes back to the strand.
@@ -469,6 +477,33 @@ absl::Status HttpServer::Start() {
   }
   s.started = true;
   return absl::OkStatus();
+}
+
+absl::StatusOr<HttpRequest> ParseHttpRequest(absl::string_view bytes,
+                                             const HttpServerOptions& options) {
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(options.max_body_bytes);
+  parser.header_limit(options.max_header_bytes);
+  parser.eager(true);
+  beast::error_code ec;
+  size_t used = 0;
+  while (used < bytes.size() && !parser.is_done()) {
+    size_t n = parser.put(asio::buffer(bytes.data() + used, bytes.size() - used), ec);
+    if (ec == http::error::need_more) break;
+    if (ec) return absl::InvalidArgumentError(ec.message());
+    if (n == 0) break;
+    used += n;
+  }
+  if (!parser.is_done()) {
+    parser.put_eof(ec);
+    if (ec) return absl::InvalidArgumentError(ec.message());
+    if (!parser.is_done()) return absl::InvalidArgumentError("incomplete request");
+  }
+  HttpRequest out;
+  if (!ConvertRequest(parser.get(), &out)) {
+    return absl::InvalidArgumentError("malformed request target");
+  }
+  return out;
 }
 
 int HttpServer::port() const { return impl_->port; }

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
@@ -123,6 +124,11 @@ class HttpServer {
  private:
   std::unique_ptr<Impl> impl_;
 };
+
+// Parses one request from `bytes` with the server's parser and limits, as
+// a handler would see it. For fuzzing the request parser and for tests.
+absl::StatusOr<HttpRequest> ParseHttpRequest(absl::string_view bytes,
+                                             const HttpServerOptions& options);
 
 }  // namespace vigil::api
 
