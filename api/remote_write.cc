@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/remote_write_decode.h"
+#include "base/hash.h"
 #include "base/logging.h"
 #include "model/labels.h"
 
@@ -97,7 +98,7 @@ struct RemoteWriteHandler::Outcome {
 };
 
 RemoteWriteHandler::RemoteWriteHandler(const RemoteWriteOptions& options, SelfMetrics* metrics)
-    : options_(options), metrics_(metrics) {}
+    : options_(options), metrics_(metrics), cache_(options.max_cached_series) {}
 
 void RemoteWriteHandler::Handle(const HttpRequest& req, HttpResponse* resp) {
   tsdb::DB* db = db_.load();
@@ -173,11 +174,78 @@ void RemoteWriteHandler::Handle(const HttpRequest& req, HttpResponse* resp) {
   resp->body.clear();
 }
 
+namespace {
+
+// The cache key of a series: two independent 64-bit hashes of its labels as
+// sent (names and values, length-prefixed, in request order).
+SeriesRefCache::Key CacheKey(const WriteRequestView& req, const RwSeries& s) {
+  constexpr uint64_t kSeed2 = 0x9e3779b97f4a7c15;
+  uint64_t h1 = 0, h2 = kSeed2;
+  for (uint32_t i = s.labels_begin; i < s.labels_end; ++i) {
+    const RwLabel& l = req.labels[i];
+    uint64_t sizes = (uint64_t{static_cast<uint32_t>(l.name.size())} << 32) |
+                     static_cast<uint32_t>(l.value.size());
+    h1 = StableHash(&sizes, sizeof(sizes), h1);
+    h1 = StableHash(l.name, h1);
+    h1 = StableHash(l.value, h1);
+    h2 = StableHash(&sizes, sizeof(sizes), h2);
+    h2 = StableHash(l.name, h2);
+    h2 = StableHash(l.value, h2);
+  }
+  return {h1, h2};
+}
+
+}  // namespace
+
+std::optional<tsdb::SeriesRef> SeriesRefCache::Get(const Key& k) const {
+  const Shard& sh = shards_[k.first % kShards];
+  absl::MutexLock lock(&sh.mu);
+  auto it = sh.map.find(k);
+  if (it == sh.map.end()) return std::nullopt;
+  return it->second;
+}
+
+void SeriesRefCache::Put(const Key& k, tsdb::SeriesRef ref) {
+  Shard& sh = shards_[k.first % kShards];
+  absl::MutexLock lock(&sh.mu);
+  // Bounded: a full shard starts over (entries of removed series would
+  // otherwise accumulate under churn).
+  if (sh.map.size() >= max_per_shard_) sh.map.clear();
+  sh.map[k] = ref;
+}
+
+void SeriesRefCache::Erase(const Key& k) {
+  Shard& sh = shards_[k.first % kShards];
+  absl::MutexLock lock(&sh.mu);
+  sh.map.erase(k);
+}
+
+void SeriesRefCache::Clear() {
+  for (Shard& sh : shards_) {
+    absl::MutexLock lock(&sh.mu);
+    sh.map.clear();
+  }
+}
+
+size_t SeriesRefCache::size() const {
+  size_t n = 0;
+  for (const Shard& sh : shards_) {
+    absl::MutexLock lock(&sh.mu);
+    n += sh.map.size();
+  }
+  return n;
+}
+
+void RemoteWriteHandler::SetDb(tsdb::DB* db) {
+  db_.store(db);
+  // Refs belong to one database.
+  cache_.Clear();
+}
+
 void RemoteWriteHandler::Append(tsdb::DB* db, const WriteRequestView& req, Outcome* out) {
   tsdb::AppenderOptions ao;
   ao.max_new_series = options_.max_new_series_per_request;
   std::unique_ptr<tsdb::Appender> app = db->Appender(ao);
-  std::vector<std::pair<absl::string_view, absl::string_view>> pairs;
   uint64_t exemplars = 0, histograms = 0;
   uint64_t pending = 0;
 
@@ -187,66 +255,7 @@ void RemoteWriteHandler::Append(tsdb::DB* db, const WriteRequestView& req, Outco
     uint64_t n = s.samples_end - s.samples_begin;
     out->samples += n;
     if (n == 0) continue;
-
-    // Validate before interning anything: refused input must not grow the
-    // symbol table.
-    uint32_t nlabels = s.labels_end - s.labels_begin;
-    if (static_cast<int>(nlabels) > options_.max_labels_per_series) {
-      out->Reject(kTooManyLabels, n,
-                  absl::StrCat("series with ", nlabels, " labels exceeds the limit of ",
-                               options_.max_labels_per_series, ": ", SeriesText(req, s)));
-      continue;
-    }
-    pairs.clear();
-    bool ok = true;
-    for (uint32_t i = s.labels_begin; i < s.labels_end && ok; ++i) {
-      const RwLabel& l = req.labels[i];
-      if (static_cast<int>(l.name.size()) > options_.max_label_name_length ||
-          static_cast<int>(l.value.size()) > options_.max_label_value_length) {
-        out->Reject(
-            kLabelTooLong, n,
-            absl::StrCat("label ", l.name.substr(0, 128), " of ", l.name.size(), "-byte name and ",
-                         l.value.size(), "-byte value exceeds the length limits (name ",
-                         options_.max_label_name_length, ", value ",
-                         options_.max_label_value_length, ")"));
-        ok = false;
-      } else if (!model::IsValidLabelName(l.name) || !model::IsValidUtf8(l.value) ||
-                 (l.name == "__name__" && !model::IsValidMetricName(l.value))) {
-        out->Reject(kInvalidLabels, n,
-                    absl::StrCat("invalid label ", SeriesText(req, s), ": name \"",
-                                 l.name.substr(0, 128), "\""));
-        ok = false;
-      }
-      pairs.emplace_back(l.name, l.value);
-    }
-    if (!ok) continue;
-    model::Labels labels = model::Labels::FromPairs(pairs);
-
-    tsdb::SeriesRef ref = 0;
-    for (uint32_t i = s.samples_begin; i < s.samples_end; ++i) {
-      const RwSample& smp = req.samples[i];
-      absl::Status st;
-      if (ref == 0) {
-        auto r = app->Append(labels, smp.timestamp, smp.value);
-        if (r.ok()) ref = *r;
-        st = r.status();
-      } else {
-        st = app->Append(ref, smp.timestamp, smp.value);
-      }
-      if (st.ok()) {
-        ++pending;
-        continue;
-      }
-      Reason reason = ReasonOf(tsdb::GetAppendError(st));
-      if (reason == kInvalidLabels || reason == kNewSeriesLimit || reason == kSeriesLimit) {
-        // The series itself was refused: so are all of its samples.
-        out->Reject(reason, s.samples_end - i, absl::StrCat(st.message(), ": ", labels.ToString()));
-        break;
-      }
-      out->Reject(reason, 1,
-                  absl::StrCat(st.message(), " for series ", labels.ToString(), " at timestamp ",
-                               smp.timestamp));
-    }
+    AppendSeries(app.get(), req, s, out, &pending);
   }
   absl::Status committed = app->Commit();
   if (!committed.ok()) {
@@ -259,6 +268,104 @@ void RemoteWriteHandler::Append(tsdb::DB* db, const WriteRequestView& req, Outco
   out->accepted = pending;
   if (exemplars > 0) metrics_->AddRemoteWriteIgnored("exemplar", exemplars);
   if (histograms > 0) metrics_->AddRemoteWriteIgnored("histogram", histograms);
+}
+
+void RemoteWriteHandler::AppendSeries(tsdb::Appender* app, const WriteRequestView& req,
+                                      const RwSeries& s, Outcome* out, uint64_t* pending) {
+  uint32_t i = s.samples_begin;
+  // Fast path: a series seen before is found by the hash of its labels as
+  // sent, skipping validation, interning and the head's label lookup.
+  SeriesRefCache::Key key = CacheKey(req, s);
+  std::optional<tsdb::SeriesRef> cached = cache_.Get(key);
+  if (cached.has_value()) {
+    absl::Status st = app->Append(*cached, req.samples[i].timestamp, req.samples[i].value);
+    if (tsdb::GetAppendError(st) == tsdb::AppendError::kNotFound) {
+      cache_.Erase(key);  // The series left the head; start over by labels.
+    } else {
+      AppendRest(app, req, s, *cached, st, out, pending);
+      return;
+    }
+  }
+
+  // Validate before interning anything: refused input must not grow the
+  // symbol table.
+  uint64_t n = s.samples_end - s.samples_begin;
+  uint32_t nlabels = s.labels_end - s.labels_begin;
+  if (static_cast<int>(nlabels) > options_.max_labels_per_series) {
+    out->Reject(kTooManyLabels, n,
+                absl::StrCat("series with ", nlabels, " labels exceeds the limit of ",
+                             options_.max_labels_per_series, ": ", SeriesText(req, s)));
+    return;
+  }
+  thread_local std::vector<std::pair<absl::string_view, absl::string_view>> pairs;
+  pairs.clear();
+  for (uint32_t j = s.labels_begin; j < s.labels_end; ++j) {
+    const RwLabel& l = req.labels[j];
+    if (static_cast<int>(l.name.size()) > options_.max_label_name_length ||
+        static_cast<int>(l.value.size()) > options_.max_label_value_length) {
+      out->Reject(kLabelTooLong, n,
+                  absl::StrCat("label ", l.name.substr(0, 128), " of ", l.name.size(),
+                               "-byte name and ", l.value.size(),
+                               "-byte value exceeds the length limits (name ",
+                               options_.max_label_name_length, ", value ",
+                               options_.max_label_value_length, ")"));
+      return;
+    }
+    if (!model::IsValidLabelName(l.name) || !model::IsValidUtf8(l.value) ||
+        (l.name == "__name__" && !model::IsValidMetricName(l.value))) {
+      out->Reject(kInvalidLabels, n,
+                  absl::StrCat("invalid label ", SeriesText(req, s), ": name \"",
+                               l.name.substr(0, 128), "\""));
+      return;
+    }
+    pairs.emplace_back(l.name, l.value);
+  }
+  model::Labels labels = model::Labels::FromPairs(pairs);
+  // Until one sample is accepted the series may not exist: go by labels.
+  for (; i < s.samples_end; ++i) {
+    const RwSample& smp = req.samples[i];
+    absl::StatusOr<tsdb::SeriesRef> r = app->Append(labels, smp.timestamp, smp.value);
+    if (r.ok()) {
+      cache_.Put(key, *r);
+      AppendRest(app, req, s, *r, absl::OkStatus(), out, pending, i);
+      return;
+    }
+    Reason reason = ReasonOf(tsdb::GetAppendError(r.status()));
+    if (reason == kInvalidLabels || reason == kNewSeriesLimit || reason == kSeriesLimit) {
+      // The series itself was refused: so are all of its samples.
+      out->Reject(reason, s.samples_end - i,
+                  absl::StrCat(r.status().message(), ": ", labels.ToString()));
+      return;
+    }
+    out->Reject(reason, 1, absl::StrCat(r.status().message(), " for series ",
+                                        labels.ToString(), " at timestamp ", smp.timestamp));
+  }
+}
+
+void RemoteWriteHandler::AppendRest(tsdb::Appender* app, const WriteRequestView& req,
+                                    const RwSeries& s, tsdb::SeriesRef ref,
+                                    const absl::Status& first, Outcome* out, uint64_t* pending,
+                                    uint32_t first_index) {
+  // `first` is the outcome of sample `first_index` (or samples_begin).
+  uint32_t i = first_index == UINT32_MAX ? s.samples_begin : first_index;
+  absl::Status st = first;
+  for (;;) {
+    if (st.ok()) {
+      ++*pending;
+    } else {
+      const RwSample& smp = req.samples[i];
+      std::string series;
+      for (uint32_t j = s.labels_begin; j < s.labels_end; ++j) {
+        absl::StrAppend(&series, j == s.labels_begin ? "{" : ", ", req.labels[j].name, "=\"",
+                        req.labels[j].value, "\"");
+      }
+      out->Reject(ReasonOf(tsdb::GetAppendError(st)), 1,
+                  absl::StrCat(st.message(), " for series ", series, "} at timestamp ",
+                               smp.timestamp));
+    }
+    if (++i >= s.samples_end) return;
+    st = app->Append(ref, req.samples[i].timestamp, req.samples[i].value);
+  }
 }
 
 void RemoteWriteHandler::KeepMetadata(const WriteRequestView& req) {

@@ -227,6 +227,30 @@ TEST_F(RemoteWriteTest, GlobalSeriesLimitGets429) {
   EXPECT_EQ(Stored("s0").size(), 1u);
 }
 
+TEST_F(RemoteWriteTest, CachedSeriesThatLeftTheHeadIsRecreated) {
+  for (int round = 0; round < 2; ++round) {
+    vigil::prompb::WriteRequest req;
+    AddSeries(&req, {{"__name__", "c"}, {"job", "j"}}, {{kT0 + round * 10000, 1.0 * round}});
+    ASSERT_EQ(Send(req).status, 204);
+  }
+  // Second request found the series through the cache.
+  // Truncating the head removes the series (GC); the cached ref is stale.
+  ASSERT_TRUE(db_->TruncateHead(kT0 + 20000).ok());
+  ASSERT_EQ(db_->NumSeries(), 0u);
+  vigil::prompb::WriteRequest req;
+  AddSeries(&req, {{"__name__", "c"}, {"job", "j"}}, {{kT0 + 30000, 3}, {kT0 + 31000, 4}});
+  HttpResponse r = Send(req);
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(Stored("c"), (std::vector<std::pair<int64_t, double>>{{kT0 + 30000, 3}, {kT0 + 31000, 4}}));
+  // Out of order through the cached path is still reported.
+  vigil::prompb::WriteRequest old;
+  AddSeries(&old, {{"__name__", "c"}, {"job", "j"}}, {{kT0 + 30500, 9}, {kT0 + 32000, 5}});
+  r = Send(old);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(absl::StrContains(r.body, "out of order")) << r.body;
+  EXPECT_EQ(Stored("c").size(), 3u);
+}
+
 TEST_F(RemoteWriteTest, DecompressedSizeLimit) {
   RemoteWriteOptions ro;
   ro.max_decompressed_bytes = 1000;
