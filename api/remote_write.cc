@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "api/remote_write_decode.h"
 #include "base/hash.h"
 #include "base/logging.h"
@@ -106,6 +107,7 @@ void RemoteWriteHandler::Handle(const HttpRequest& req, HttpResponse* resp) {
     return resp->SetError(503, "not ready: the WAL is still being replayed");
   }
   absl::string_view params;
+  bool v2 = false;
   absl::string_view content_type = req.Header("content-type");
   if (!content_type.empty()) {
     std::string media = MediaType(content_type, &params);
@@ -113,11 +115,19 @@ void RemoteWriteHandler::Handle(const HttpRequest& req, HttpResponse* resp) {
       return resp->SetError(415, absl::StrCat("unsupported Content-Type \"", content_type,
                                               "\": want application/x-protobuf"));
     }
-    std::string p = absl::AsciiStrToLower(params);
-    if (p.find("io.prometheus.write.v2") != std::string::npos) {
-      return resp->SetError(415,
-                            "remote write 2.0 (io.prometheus.write.v2.Request) is not "
-                            "supported; send prometheus.WriteRequest (1.0)");
+    // Content negotiation (remote write 2.0 spec): the `proto` parameter
+    // names the message; none means 1.0.
+    for (absl::string_view param : absl::StrSplit(params, ';')) {
+      param = absl::StripAsciiWhitespace(param);
+      if (!absl::StartsWithIgnoreCase(param, "proto=")) continue;
+      absl::string_view proto = absl::StripAsciiWhitespace(param.substr(6));
+      if (absl::EqualsIgnoreCase(proto, "io.prometheus.write.v2.Request")) {
+        v2 = true;
+      } else if (!absl::EqualsIgnoreCase(proto, "prometheus.WriteRequest")) {
+        return resp->SetError(415, absl::StrCat("unsupported proto \"", proto,
+                                                "\": want prometheus.WriteRequest or "
+                                                "io.prometheus.write.v2.Request"));
+      }
     }
   }
   absl::string_view encoding = req.Header("content-encoding");
@@ -142,7 +152,7 @@ void RemoteWriteHandler::Handle(const HttpRequest& req, HttpResponse* resp) {
   if (!snappy::RawUncompress(req.body.data(), req.body.size(), raw.data())) {
     return resp->SetError(400, "snappy: corrupt input");
   }
-  absl::Status decoded = DecodeWriteRequest(raw, &view);
+  absl::Status decoded = v2 ? DecodeWriteRequestV2(raw, &view) : DecodeWriteRequest(raw, &view);
   if (!decoded.ok()) return resp->SetError(400, decoded.message());
 
   KeepMetadata(view);
@@ -150,6 +160,13 @@ void RemoteWriteHandler::Handle(const HttpRequest& req, HttpResponse* resp) {
   Append(db, view, &out);
   // Views into `raw` must not outlive this request.
   view.Clear();
+  if (v2) {
+    // 2.0 receivers say what they stored, on success and on error.
+    resp->headers.emplace_back("X-Prometheus-Remote-Write-Samples-Written",
+                               absl::StrCat(out.accepted));
+    resp->headers.emplace_back("X-Prometheus-Remote-Write-Histograms-Written", "0");
+    resp->headers.emplace_back("X-Prometheus-Remote-Write-Exemplars-Written", "0");
+  }
 
   metrics_->AddRemoteWriteSamples(out.accepted);
   for (int r = 0; r < kNumReasons; ++r) {

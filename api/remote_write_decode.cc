@@ -1,6 +1,8 @@
 #include "api/remote_write_decode.h"
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -226,6 +228,119 @@ bool DecodeMetadata(absl::string_view buf, RwMetadata* out) {
   return true;
 }
 
+absl::Status MalformedV2(absl::string_view what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("proto: cannot parse io.prometheus.write.v2.Request: ", what));
+}
+
+// Appends the uint32 values of a repeated field occurrence, packed (wire
+// type 2) or not (wire type 0).
+bool ReadRefs(Reader* r, uint32_t wire, std::vector<uint32_t>* out) {
+  uint64_t v;
+  if (wire == kVarint) {
+    if (!r->Varint(&v)) return false;
+    out->push_back(static_cast<uint32_t>(v));
+    return true;
+  }
+  absl::string_view packed;
+  if (!r->Bytes(&packed)) return false;
+  Reader p(packed);
+  while (!p.done()) {
+    if (!p.Varint(&v)) return false;
+    out->push_back(static_cast<uint32_t>(v));
+  }
+  return true;
+}
+
+// Resolves pairs of symbol references into labels.
+absl::Status ResolveLabels(const std::vector<uint32_t>& refs,
+                           const std::vector<absl::string_view>& symbols,
+                           std::vector<RwLabel>* out) {
+  if (refs.size() % 2 != 0) return MalformedV2("odd number of labels_refs");
+  for (size_t i = 0; i < refs.size(); i += 2) {
+    if (refs[i] >= symbols.size() || refs[i + 1] >= symbols.size()) {
+      return MalformedV2(absl::StrCat("symbol reference ", std::max(refs[i], refs[i + 1]),
+                                      " out of range (", symbols.size(), " symbols)"));
+    }
+    out->push_back(RwLabel{symbols[refs[i]], symbols[refs[i + 1]]});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status DecodeSeriesV2(absl::string_view buf, const std::vector<absl::string_view>& symbols,
+                            WriteRequestView* out) {
+  RwSeries s{};
+  s.labels_begin = static_cast<uint32_t>(out->labels.size());
+  s.samples_begin = static_cast<uint32_t>(out->samples.size());
+  thread_local std::vector<uint32_t> refs;
+  refs.clear();
+  bool has_metadata = false;
+  RwMetadata md{};
+  uint32_t help_ref = 0, unit_ref = 0;
+  Reader r(buf);
+  while (!r.done()) {
+    uint32_t f, w;
+    if (!r.Key(&f, &w)) return MalformedV2("malformed TimeSeries");
+    absl::string_view sub;
+    if (f == 1 && (w == kVarint || w == kLengthDelimited)) {
+      if (!ReadRefs(&r, w, &refs)) return MalformedV2("malformed labels_refs");
+    } else if (w == kLengthDelimited && f >= 2 && f <= 5) {
+      if (!r.Bytes(&sub)) return MalformedV2("malformed TimeSeries");
+      switch (f) {
+        case 2:
+          if (!DecodeSample(sub, &out->samples.emplace_back())) return MalformedV2("malformed Sample");
+          break;
+        case 3:
+          if (!CheckMessage(sub)) return MalformedV2("malformed Histogram");
+          ++s.histograms;
+          break;
+        case 4:
+          if (!CheckMessage(sub)) return MalformedV2("malformed Exemplar");
+          ++s.exemplars;
+          break;
+        case 5: {
+          has_metadata = true;
+          Reader m(sub);
+          while (!m.done()) {
+            uint32_t mf, mw;
+            uint64_t v;
+            if (!m.Key(&mf, &mw)) return MalformedV2("malformed Metadata");
+            if (mw == kVarint && (mf == 1 || mf == 3 || mf == 4)) {
+              if (!m.Varint(&v)) return MalformedV2("malformed Metadata");
+              if (mf == 1) md.type = static_cast<int32_t>(v);
+              if (mf == 3) help_ref = static_cast<uint32_t>(v);
+              if (mf == 4) unit_ref = static_cast<uint32_t>(v);
+            } else if (!m.Skip(mf, mw)) {
+              return MalformedV2("malformed Metadata");
+            }
+          }
+          break;
+        }
+      }
+    } else if (!r.Skip(f, w)) {
+      return MalformedV2("malformed TimeSeries");
+    }
+  }
+  if (auto st = ResolveLabels(refs, symbols, &out->labels); !st.ok()) return st;
+  s.labels_end = static_cast<uint32_t>(out->labels.size());
+  s.samples_end = static_cast<uint32_t>(out->samples.size());
+  out->series.push_back(s);
+  if (has_metadata) {
+    if (help_ref >= symbols.size() || unit_ref >= symbols.size()) {
+      return MalformedV2("metadata symbol reference out of range");
+    }
+    md.help = symbols[help_ref];
+    md.unit = symbols[unit_ref];
+    for (uint32_t i = s.labels_begin; i < s.labels_end; ++i) {
+      if (out->labels[i].name == "__name__") md.family = out->labels[i].value;
+    }
+    if (!md.family.empty() && (md.type != 0 || !md.help.empty() || !md.unit.empty())) {
+      out->metadata.push_back(md);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status DecodeWriteRequest(absl::string_view body, WriteRequestView* out) {
@@ -244,6 +359,43 @@ absl::Status DecodeWriteRequest(absl::string_view body, WriteRequestView* out) {
       }
     } else if (!r.Skip(f, w)) {
       return Malformed("WriteRequest");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vigil::api
+
+namespace vigil::api {
+
+absl::Status DecodeWriteRequestV2(absl::string_view body, WriteRequestView* out) {
+  out->Clear();
+  // Symbols may come after the series that use them: collect them first.
+  thread_local std::vector<absl::string_view> symbols;
+  symbols.clear();
+  Reader r(body);
+  while (!r.done()) {
+    uint32_t f, w;
+    if (!r.Key(&f, &w)) return MalformedV2("malformed Request");
+    if (f == 4 && w == kLengthDelimited) {
+      if (!r.Bytes(&symbols.emplace_back())) return MalformedV2("malformed symbols");
+    } else if (!r.Skip(f, w)) {
+      return MalformedV2("malformed Request");
+    }
+  }
+  if (!symbols.empty() && !symbols[0].empty()) {
+    return MalformedV2("symbols[0] must be the empty string");
+  }
+  Reader series(body);
+  while (!series.done()) {
+    uint32_t f, w;
+    if (!series.Key(&f, &w)) return MalformedV2("malformed Request");
+    absl::string_view sub;
+    if (f == 5 && w == kLengthDelimited) {
+      if (!series.Bytes(&sub)) return MalformedV2("malformed Request");
+      if (auto st = DecodeSeriesV2(sub, symbols, out); !st.ok()) return st;
+    } else if (!series.Skip(f, w)) {
+      return MalformedV2("malformed Request");
     }
   }
   return absl::OkStatus();

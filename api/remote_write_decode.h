@@ -62,6 +62,12 @@ struct WriteRequestView {
 // InvalidArgument with a protobuf-style message on malformed input.
 absl::Status DecodeWriteRequest(absl::string_view body, WriteRequestView* out);
 
+// Decodes a remote write 2.0 body (io.prometheus.write.v2.Request) into the
+// same view: symbol references are resolved to labels, and a series'
+// Metadata (type, help, unit) becomes a metadata record for its metric
+// name. Created timestamps are ignored.
+absl::Status DecodeWriteRequestV2(absl::string_view body, WriteRequestView* out);
+
 }  // namespace vigil::api
 
 #endif  // VIGIL_API_REMOTE_WRITE_DECODE_H_

@@ -15,6 +15,7 @@
 #include "api/remote_write_decode.h"
 #include "google/protobuf/stubs/logging.h"
 #include "remote.pb.h"
+#include "remote_v2.pb.h"
 
 namespace {
 
@@ -70,6 +71,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Compare(ref, view);
   }
 
+  // The same bytes as a 2.0 request: when libprotobuf accepts them and all
+  // symbol references are in range, Vigil must accept them with the same
+  // labels and samples.
+  vigil::prompb::v2::Request ref2;
+  bool ours2 = vigil::api::DecodeWriteRequestV2(body, &view).ok();
+  if (ref2.ParseFromString(body) && (ref2.symbols_size() == 0 || ref2.symbols(0).empty())) {
+    bool in_range = true;
+    for (const auto& ts : ref2.timeseries()) {
+      if (ts.labels_refs_size() % 2 != 0) in_range = false;
+      for (uint32_t r : ts.labels_refs()) {
+        if (static_cast<int>(r) >= ref2.symbols_size()) in_range = false;
+      }
+      if (ts.has_metadata() && (static_cast<int>(ts.metadata().help_ref()) >= ref2.symbols_size() ||
+                                static_cast<int>(ts.metadata().unit_ref()) >= ref2.symbols_size())) {
+        in_range = false;
+      }
+    }
+    if (in_range) {
+      Check(ours2);
+      Check(static_cast<size_t>(ref2.timeseries_size()) == view.series.size());
+      for (int i = 0; i < ref2.timeseries_size(); ++i) {
+        const auto& ts = ref2.timeseries(i);
+        const vigil::api::RwSeries& s = view.series[i];
+        Check(static_cast<int>(s.labels_end - s.labels_begin) * 2 == ts.labels_refs_size());
+        for (int j = 0; j < ts.labels_refs_size(); j += 2) {
+          Check(view.labels[s.labels_begin + j / 2].name == ref2.symbols(ts.labels_refs(j)));
+          Check(view.labels[s.labels_begin + j / 2].value == ref2.symbols(ts.labels_refs(j + 1)));
+        }
+        Check(static_cast<int>(s.samples_end - s.samples_begin) == ts.samples_size());
+        Check(static_cast<int>(s.histograms) == ts.histograms_size());
+        Check(static_cast<int>(s.exemplars) == ts.exemplars_size());
+      }
+    }
+  }
+
   // The snappy layer the handler runs first: arbitrary bytes as a
   // compressed body, and a valid compression of these bytes.
   size_t n = 0;
@@ -118,6 +154,19 @@ extern "C" void VigilFuzzSeeds(std::vector<std::string>* seeds) {
   m->set_type(vigil::prompb::MetricMetadata::COUNTER);
   m->set_metric_family_name("http_requests_total");
   m->set_help("Requests.");
+  seeds->push_back(req.SerializeAsString());
+  vigil::prompb::v2::Request v2;
+  for (const char* sym : {"", "__name__", "up", "job", "node", "help"}) v2.add_symbols(sym);
+  for (int i = 0; i < 2; ++i) {
+    auto* ts = v2.add_timeseries();
+    for (uint32_t r : {1u, 2u, 3u, 4u}) ts->add_labels_refs(r);
+    auto* smp = ts->add_samples();
+    smp->set_timestamp(1700000000000 + i);
+    smp->set_value(i);
+    ts->mutable_metadata()->set_help_ref(5);
+    if (i == 1) ts->add_histograms()->set_sum(1);
+  }
+  seeds->push_back(v2.SerializeAsString());
   seeds->push_back(req.SerializeAsString());
   // An unknown varint field, an unknown group, and an unknown fixed32.
   seeds->push_back(seeds->back() + std::string("\x28\x07\x33\x08\x01\x34\x3d\x01\x02\x03\x04", 11));

@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "gtest/gtest.h"
 #include "remote.pb.h"
+#include "remote_v2.pb.h"
 
 namespace vigil::api {
 namespace {
@@ -151,9 +152,9 @@ TEST_F(RemoteWriteTest, BadEncodingsAndMediaTypes) {
   HttpRequest gz = Post(Compress(req));
   gz.headers[1].second = "gzip";
   EXPECT_EQ(Send(gz).status, 415);
-  HttpRequest v2 = Post(Compress(req));
-  v2.headers[0].second = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
-  EXPECT_EQ(Send(v2).status, 415);
+  HttpRequest other = Post(Compress(req));
+  other.headers[0].second = "application/x-protobuf;proto=io.prometheus.write.v3.Request";
+  EXPECT_EQ(Send(other).status, 415);
   // None of it stored anything; a good request still works.
   EXPECT_TRUE(Stored("up").empty());
   EXPECT_EQ(Send(req).status, 204);
@@ -249,6 +250,69 @@ TEST_F(RemoteWriteTest, CachedSeriesThatLeftTheHeadIsRecreated) {
   EXPECT_EQ(r.status, 400);
   EXPECT_TRUE(absl::StrContains(r.body, "out of order")) << r.body;
   EXPECT_EQ(Stored("c").size(), 3u);
+}
+
+HttpRequest PostV2(const vigil::prompb::v2::Request& req) {
+  std::string raw = req.SerializeAsString(), body;
+  snappy::Compress(raw.data(), raw.size(), &body);
+  HttpRequest r = Post(body);
+  r.headers[0].second = "application/x-protobuf;proto=io.prometheus.write.v2.Request";
+  r.headers[2].second = "2.0.0";
+  return r;
+}
+
+std::string HeaderOf(const HttpResponse& r, absl::string_view name) {
+  for (const auto& [k, v] : r.headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+TEST_F(RemoteWriteTest, RemoteWrite2) {
+  vigil::prompb::v2::Request req;
+  for (const char* sym : {"", "__name__", "up", "job", "node", "Target up.", "v2_total"}) {
+    req.add_symbols(sym);
+  }
+  auto* ts = req.add_timeseries();
+  for (uint32_t ref : {1, 2, 3, 4}) ts->add_labels_refs(ref);
+  auto* smp = ts->add_samples();
+  smp->set_timestamp(kT0);
+  smp->set_value(1);
+  smp = ts->add_samples();
+  smp->set_timestamp(kT0 + 15000);
+  smp->set_value(0);
+  ts->mutable_metadata()->set_type(vigil::prompb::v2::Metadata::METRIC_TYPE_GAUGE);
+  ts->mutable_metadata()->set_help_ref(5);
+  ts->add_exemplars()->set_value(3);
+  auto* counter = req.add_timeseries();
+  for (uint32_t ref : {1, 6}) counter->add_labels_refs(ref);
+  counter->add_histograms()->set_sum(1);  // A native histogram: not stored.
+
+  HttpResponse r = Send(PostV2(req));
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(HeaderOf(r, "X-Prometheus-Remote-Write-Samples-Written"), "2");
+  EXPECT_EQ(HeaderOf(r, "X-Prometheus-Remote-Write-Histograms-Written"), "0");
+  EXPECT_EQ(HeaderOf(r, "X-Prometheus-Remote-Write-Exemplars-Written"), "0");
+  EXPECT_EQ(Stored("up"), (std::vector<std::pair<int64_t, double>>{{kT0, 1}, {kT0 + 15000, 0}}));
+  auto md = handler_->Metadata();
+  ASSERT_EQ(md.count("up"), 1u);
+  EXPECT_EQ(md["up"].type, "gauge");
+  EXPECT_EQ(md["up"].help, "Target up.");
+
+  // Partial write: the out-of-order sample is refused, the count says so.
+  vigil::prompb::v2::Request again = req;
+  again.mutable_timeseries(0)->mutable_samples(0)->set_timestamp(kT0 + 1000);
+  again.mutable_timeseries(0)->mutable_samples(1)->set_timestamp(kT0 + 30000);
+  r = Send(PostV2(again));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(HeaderOf(r, "X-Prometheus-Remote-Write-Samples-Written"), "1");
+
+  // A reference past the symbol table is a malformed request.
+  vigil::prompb::v2::Request bad = req;
+  bad.mutable_timeseries(0)->set_labels_refs(1, 99);
+  r = Send(PostV2(bad));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(absl::StrContains(r.body, "out of range")) << r.body;
 }
 
 TEST_F(RemoteWriteTest, DecompressedSizeLimit) {
