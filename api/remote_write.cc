@@ -65,11 +65,20 @@ std::string MediaType(absl::string_view content_type, absl::string_view* params)
   return absl::AsciiStrToLower(absl::StripAsciiWhitespace(content_type.substr(0, semi)));
 }
 
+// Labels of a series shown in an error message, each cut to 128 bytes: a
+// refused series may have any number of labels of any size, and the answer
+// must not grow with them.
+constexpr uint32_t kMaxLabelsInMessage = 16;
+
 std::string SeriesText(const WriteRequestView& req, const RwSeries& s) {
   std::string out = "{";
   for (uint32_t i = s.labels_begin; i < s.labels_end; ++i) {
     const RwLabel& l = req.labels[i];
     if (i != s.labels_begin) out += ", ";
+    if (i - s.labels_begin == kMaxLabelsInMessage) {
+      absl::StrAppend(&out, "... ", s.labels_end - i, " more");
+      break;
+    }
     // Bound the text: the label may be the oversized one.
     absl::StrAppend(&out, l.name.substr(0, 128), "=\"", l.value.substr(0, 128),
                     l.value.size() > 128 ? "...\"" : "\"");

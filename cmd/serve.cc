@@ -99,6 +99,9 @@ int RunServe() {
     LogError("main", "cannot start the HTTP server").Kv("err", s);
     return 1;
   }
+  // Logged now, not only once the WAL is replayed: with --listen=host:0 this
+  // is the only way to reach /-/healthy and /-/ready during the replay.
+  LogInfo("main", "listening").Kv("listen", FLAGS_listen).Kv("port", server.port());
 
   // Replay runs beside the signal wait, so that /-/healthy answers and a
   // signal stops the process while the WAL is read.
