@@ -96,9 +96,12 @@ struct RemoteWriteHandler::Outcome {
   std::string first_error;
   bool storage_failed = false;  // Commit failed: nothing stored.
 
-  void Reject(Reason r, uint64_t n, absl::string_view message) {
+  // `message` builds the text; it runs for the first refusal only, so a
+  // request full of refused samples costs no string building per sample.
+  template <typename F>
+  void Reject(Reason r, uint64_t n, F message) {
     rejected[r] += n;
-    if (first_error.empty()) first_error = std::string(message);
+    if (first_error.empty()) first_error = message();
   }
   uint64_t total_rejected() const {
     uint64_t n = 0;
@@ -318,9 +321,10 @@ void RemoteWriteHandler::AppendSeries(tsdb::Appender* app, const WriteRequestVie
   uint64_t n = s.samples_end - s.samples_begin;
   uint32_t nlabels = s.labels_end - s.labels_begin;
   if (static_cast<int>(nlabels) > options_.max_labels_per_series) {
-    out->Reject(kTooManyLabels, n,
-                absl::StrCat("series with ", nlabels, " labels exceeds the limit of ",
-                             options_.max_labels_per_series, ": ", SeriesText(req, s)));
+    out->Reject(kTooManyLabels, n, [&] {
+      return absl::StrCat("series with ", nlabels, " labels exceeds the limit of ",
+                          options_.max_labels_per_series, ": ", SeriesText(req, s));
+    });
     return;
   }
   thread_local std::vector<std::pair<absl::string_view, absl::string_view>> pairs;
@@ -329,19 +333,20 @@ void RemoteWriteHandler::AppendSeries(tsdb::Appender* app, const WriteRequestVie
     const RwLabel& l = req.labels[j];
     if (static_cast<int>(l.name.size()) > options_.max_label_name_length ||
         static_cast<int>(l.value.size()) > options_.max_label_value_length) {
-      out->Reject(kLabelTooLong, n,
-                  absl::StrCat("label ", l.name.substr(0, 128), " of ", l.name.size(),
-                               "-byte name and ", l.value.size(),
-                               "-byte value exceeds the length limits (name ",
-                               options_.max_label_name_length, ", value ",
-                               options_.max_label_value_length, ")"));
+      out->Reject(kLabelTooLong, n, [&] {
+        return absl::StrCat(
+            "label ", l.name.substr(0, 128), " of ", l.name.size(), "-byte name and ",
+            l.value.size(), "-byte value exceeds the length limits (name ",
+            options_.max_label_name_length, ", value ", options_.max_label_value_length, ")");
+      });
       return;
     }
     if (!model::IsValidLabelName(l.name) || !model::IsValidUtf8(l.value) ||
         (l.name == "__name__" && !model::IsValidMetricName(l.value))) {
-      out->Reject(kInvalidLabels, n,
-                  absl::StrCat("invalid label ", SeriesText(req, s), ": name \"",
-                               l.name.substr(0, 128), "\""));
+      out->Reject(kInvalidLabels, n, [&] {
+        return absl::StrCat("invalid label ", SeriesText(req, s), ": name \"",
+                            l.name.substr(0, 128), "\"");
+      });
       return;
     }
     pairs.emplace_back(l.name, l.value);
@@ -360,11 +365,13 @@ void RemoteWriteHandler::AppendSeries(tsdb::Appender* app, const WriteRequestVie
     if (reason == kInvalidLabels || reason == kNewSeriesLimit || reason == kSeriesLimit) {
       // The series itself was refused: so are all of its samples.
       out->Reject(reason, s.samples_end - i,
-                  absl::StrCat(r.status().message(), ": ", labels.ToString()));
+                  [&] { return absl::StrCat(r.status().message(), ": ", SeriesText(req, s)); });
       return;
     }
-    out->Reject(reason, 1, absl::StrCat(r.status().message(), " for series ",
-                                        labels.ToString(), " at timestamp ", smp.timestamp));
+    out->Reject(reason, 1, [&] {
+      return absl::StrCat(r.status().message(), " for series ", SeriesText(req, s),
+                          " at timestamp ", smp.timestamp);
+    });
   }
 }
 
@@ -380,14 +387,10 @@ void RemoteWriteHandler::AppendRest(tsdb::Appender* app, const WriteRequestView&
       ++*pending;
     } else {
       const RwSample& smp = req.samples[i];
-      std::string series;
-      for (uint32_t j = s.labels_begin; j < s.labels_end; ++j) {
-        absl::StrAppend(&series, j == s.labels_begin ? "{" : ", ", req.labels[j].name, "=\"",
-                        req.labels[j].value, "\"");
-      }
-      out->Reject(ReasonOf(tsdb::GetAppendError(st)), 1,
-                  absl::StrCat(st.message(), " for series ", series, "} at timestamp ",
-                               smp.timestamp));
+      out->Reject(ReasonOf(tsdb::GetAppendError(st)), 1, [&] {
+        return absl::StrCat(st.message(), " for series ", SeriesText(req, s), " at timestamp ",
+                            smp.timestamp);
+      });
     }
     if (++i >= s.samples_end) return;
     st = app->Append(ref, req.samples[i].timestamp, req.samples[i].value);
