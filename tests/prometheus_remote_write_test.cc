@@ -276,44 +276,9 @@ int FreePort() {
   return port;
 }
 
-// Reads what the child wrote to stderr so far, without blocking, so that a
-// chatty child never stalls on a full pipe.
-void Drain(Proc* p) {
-  if (p->err_fd < 0) return;
-  for (;;) {
-    pollfd pfd = {p->err_fd, POLLIN, 0};
-    if (poll(&pfd, 1, 0) <= 0) return;
-    char buf[4096];
-    ssize_t n = read(p->err_fd, buf, sizeof(buf));
-    if (n <= 0) return;
-    p->log.append(buf, static_cast<size_t>(n));
-  }
-}
-
-// Sends `sig` and waits up to `timeout` for the child to exit (then kills
-// it). Returns its exit code (128 + signal if killed); -1 if it had to be
-// killed or was not running.
+void Drain(Proc* p) { testing::DrainLog(p); }
 int Stop(Proc* p, int sig, absl::Duration timeout = kStopTimeout) {
-  if (p->pid <= 0) return -1;
-  kill(p->pid, sig);
-  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, p->pid, 0));
-  bool exited = false;
-  absl::Time deadline = absl::Now() + timeout;
-  while (pidfd >= 0 && !exited) {
-    absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) break;
-    pollfd fds[2] = {{pidfd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
-    if (poll(fds, 2, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) < 0)
-      break;
-    Drain(p);
-    exited = (fds[0].revents & POLLIN) != 0;
-  }
-  if (pidfd >= 0) close(pidfd);
-  if (!exited) kill(p->pid, SIGKILL);
-  int code = testing::WaitExit(p);
-  p->pid = -1;
-  p->err_fd = -1;
-  return exited ? code : -1;
+  return testing::StopProcess(p, sig, timeout);
 }
 
 // Calls `done` every kPollInterval until it returns true or `timeout`

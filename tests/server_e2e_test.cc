@@ -108,35 +108,8 @@ class VigilServer {
   // `timeout` (it is then killed).
   int Stop(int sig, absl::Duration timeout = absl::Seconds(30)) {
     if (exited_ || proc_.pid <= 0) return -1;
-    if (sig != 0) kill(proc_.pid, sig);
-    int pidfd = static_cast<int>(syscall(SYS_pidfd_open, proc_.pid, 0));
-    bool timed_out = false;
-    if (pidfd >= 0) {
-      absl::Time deadline = absl::Now() + timeout;
-      for (;;) {
-        absl::Duration left = deadline - absl::Now();
-        if (left <= absl::ZeroDuration()) {
-          timed_out = true;
-          break;
-        }
-        pollfd fds[2] = {{pidfd, POLLIN, 0}, {proc_.err_fd, POLLIN, 0}};
-        if (poll(fds, 2,
-                 static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) < 0)
-          break;
-        if (fds[0].revents != 0) break;
-        if (fds[1].revents != 0) {
-          char buf[4096];
-          ssize_t n = read(proc_.err_fd, buf, sizeof(buf));
-          if (n > 0) proc_.log.append(buf, static_cast<size_t>(n));
-          if (n <= 0) fds[1].fd = -1;
-        }
-      }
-      close(pidfd);
-    }
-    if (timed_out) kill(proc_.pid, SIGKILL);
-    int code = testing::WaitExit(&proc_);
     exited_ = true;
-    return timed_out ? -1 : code;
+    return testing::StopProcess(&proc_, sig, timeout);
   }
 
  private:

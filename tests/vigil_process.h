@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace vigil::testing {
 
@@ -70,6 +73,46 @@ inline int WaitExit(Proc* proc) {
   WaitForLog(proc, "\x01", 100);  // Drain what is left.
   close(proc->err_fd);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Reads whatever the child has written to stderr so far, without waiting,
+// so that a chatty child never stalls on a full pipe.
+inline void DrainLog(Proc* p) {
+  if (p->err_fd < 0) return;
+  for (;;) {
+    pollfd pfd = {p->err_fd, POLLIN, 0};
+    if (poll(&pfd, 1, 0) <= 0) return;
+    char buf[4096];
+    ssize_t n = read(p->err_fd, buf, sizeof(buf));
+    if (n <= 0) return;
+    p->log.append(buf, static_cast<size_t>(n));
+  }
+}
+
+// Sends `sig` (none when 0) and waits up to `timeout` for the child to exit,
+// reading its log meanwhile; kills it past the deadline. Returns its exit
+// code (128 + signal if a signal ended it), or -1 if it had to be killed or
+// was not running.
+inline int StopProcess(Proc* p, int sig, absl::Duration timeout) {
+  if (p->pid <= 0) return -1;
+  if (sig != 0) kill(p->pid, sig);
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, p->pid, 0));
+  bool exited = false;
+  absl::Time deadline = absl::Now() + timeout;
+  while (pidfd >= 0 && !exited) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    pollfd fds[2] = {{pidfd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
+    if (poll(fds, 2, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1) < 0) break;
+    DrainLog(p);
+    exited = (fds[0].revents & POLLIN) != 0;
+  }
+  if (pidfd >= 0) close(pidfd);
+  if (!exited) kill(p->pid, SIGKILL);
+  int code = WaitExit(p);
+  p->pid = -1;
+  p->err_fd = -1;
+  return exited ? code : -1;
 }
 
 // The value of `key=` in the first log line containing `line_needle`, or "".
