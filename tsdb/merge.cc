@@ -1,0 +1,193 @@
+#include "tsdb/merge.h"
+
+#include <algorithm>
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/container/btree_set.h"
+
+namespace vigil::tsdb {
+namespace {
+
+class MergeSampleIterator final : public SampleIterator {
+ public:
+  explicit MergeSampleIterator(std::vector<std::unique_ptr<SampleIterator>> its)
+      : its_(std::move(its)), valid_(its_.size(), false) {}
+
+  bool Next() override {
+    if (!started_) {
+      started_ = true;
+      for (size_t i = 0; i < its_.size(); ++i) valid_[i] = its_[i]->Next();
+    } else {
+      // Advance every iterator sitting at the current timestamp.
+      for (size_t i = 0; i < its_.size(); ++i) {
+        if (valid_[i] && its_[i]->AtT() == t_) valid_[i] = its_[i]->Next();
+      }
+    }
+    return Pick();
+  }
+
+  bool Seek(int64_t t) override {
+    if (!started_) {
+      started_ = true;
+      for (size_t i = 0; i < its_.size(); ++i) valid_[i] = its_[i]->Seek(t);
+      return Pick();
+    }
+    if (cur_ >= 0 && t_ >= t) return true;
+    for (size_t i = 0; i < its_.size(); ++i) {
+      if (valid_[i] && its_[i]->AtT() < t) valid_[i] = its_[i]->Seek(t);
+    }
+    return Pick();
+  }
+
+  int64_t AtT() const override { return t_; }
+  double AtV() const override { return its_[cur_]->AtV(); }
+  absl::Status Err() const override {
+    for (const auto& it : its_) {
+      if (absl::Status s = it->Err(); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  // Chooses the iterator with the smallest timestamp (the first on ties).
+  bool Pick() {
+    cur_ = -1;
+    for (size_t i = 0; i < its_.size(); ++i) {
+      if (valid_[i] && (cur_ < 0 || its_[i]->AtT() < t_)) {
+        cur_ = static_cast<int>(i);
+        t_ = its_[i]->AtT();
+      }
+    }
+    return cur_ >= 0;
+  }
+
+  std::vector<std::unique_ptr<SampleIterator>> its_;
+  std::vector<bool> valid_;
+  bool started_ = false;
+  int cur_ = -1;
+  int64_t t_ = std::numeric_limits<int64_t>::min();
+};
+
+// The series the merged set is positioned at: the current series of every
+// child set whose labels are the smallest.
+class MergedSeries final : public Series {
+ public:
+  const model::Labels& labels() const override { return parts_.front()->labels(); }
+  std::unique_ptr<SampleIterator> Iterator() const override {
+    if (parts_.size() == 1) return parts_.front()->Iterator();
+    std::vector<std::unique_ptr<SampleIterator>> its;
+    its.reserve(parts_.size());
+    for (const Series* s : parts_) its.push_back(s->Iterator());
+    return NewMergeSampleIterator(std::move(its));
+  }
+
+  std::vector<const Series*> parts_;
+};
+
+class MergeSeriesSet final : public SeriesSet {
+ public:
+  explicit MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets)
+      : sets_(std::move(sets)), valid_(sets_.size(), false) {}
+
+  bool Next() override {
+    if (!started_) {
+      started_ = true;
+      for (size_t i = 0; i < sets_.size(); ++i) valid_[i] = sets_[i]->Next();
+    } else {
+      // Children are advanced only now, so that the series handed out by
+      // the last At() stayed valid until this call.
+      for (size_t i : current_) valid_[i] = sets_[i]->Next();
+    }
+    current_.clear();
+    series_.parts_.clear();
+    const model::Labels* min = nullptr;
+    for (size_t i = 0; i < sets_.size(); ++i) {
+      if (!valid_[i]) continue;
+      const model::Labels& l = sets_[i]->At().labels();
+      int c = min == nullptr ? -1 : Compare(l, *min);
+      if (c < 0) {
+        min = &l;
+        current_.clear();
+      }
+      if (c <= 0) current_.push_back(i);
+    }
+    for (size_t i : current_) series_.parts_.push_back(&sets_[i]->At());
+    return !current_.empty();
+  }
+
+  const Series& At() const override { return series_; }
+
+  absl::Status Err() const override {
+    for (const auto& s : sets_) {
+      if (absl::Status st = s->Err(); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::unique_ptr<SeriesSet>> sets_;
+  std::vector<bool> valid_;
+  std::vector<size_t> current_;
+  MergedSeries series_;
+  bool started_ = false;
+};
+
+class MergeQuerier final : public Querier {
+ public:
+  explicit MergeQuerier(std::vector<std::unique_ptr<Querier>> qs) : qs_(std::move(qs)) {}
+
+  std::unique_ptr<SeriesSet> Select(const std::vector<model::Matcher>& matchers, int64_t mint,
+                                    int64_t maxt) override {
+    std::vector<std::unique_ptr<SeriesSet>> sets;
+    sets.reserve(qs_.size());
+    for (auto& q : qs_) sets.push_back(q->Select(matchers, mint, maxt));
+    return NewMergeSeriesSet(std::move(sets));
+  }
+
+  absl::StatusOr<std::vector<std::string>> LabelNames(
+      const std::vector<model::Matcher>& matchers) override {
+    absl::btree_set<std::string> all;
+    for (auto& q : qs_) {
+      auto names = q->LabelNames(matchers);
+      if (!names.ok()) return names.status();
+      all.insert(names->begin(), names->end());
+    }
+    return std::vector<std::string>(all.begin(), all.end());
+  }
+
+  absl::StatusOr<std::vector<std::string>> LabelValues(
+      absl::string_view name, const std::vector<model::Matcher>& matchers) override {
+    absl::btree_set<std::string> all;
+    for (auto& q : qs_) {
+      auto values = q->LabelValues(name, matchers);
+      if (!values.ok()) return values.status();
+      all.insert(values->begin(), values->end());
+    }
+    return std::vector<std::string>(all.begin(), all.end());
+  }
+
+ private:
+  std::vector<std::unique_ptr<Querier>> qs_;
+};
+
+}  // namespace
+
+std::unique_ptr<SampleIterator> NewMergeSampleIterator(
+    std::vector<std::unique_ptr<SampleIterator>> its) {
+  if (its.size() == 1) return std::move(its.front());
+  return std::make_unique<MergeSampleIterator>(std::move(its));
+}
+
+std::unique_ptr<SeriesSet> NewMergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets) {
+  if (sets.size() == 1) return std::move(sets.front());
+  return std::make_unique<MergeSeriesSet>(std::move(sets));
+}
+
+std::unique_ptr<Querier> NewMergeQuerier(std::vector<std::unique_ptr<Querier>> queriers) {
+  if (queriers.size() == 1) return std::move(queriers.front());
+  return std::make_unique<MergeQuerier>(std::move(queriers));
+}
+
+}  // namespace vigil::tsdb
