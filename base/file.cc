@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -131,6 +132,126 @@ absl::StatusOr<int64_t> FileSize(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return ErrnoStatus(errno, "stat", path);
   return static_cast<int64_t>(st.st_size);
+}
+
+absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return ErrnoStatus(err, "stat", path);
+  }
+  MappedFile m;
+  m.path_ = path;
+  m.size_ = static_cast<size_t>(st.st_size);
+  if (m.size_ > 0) {
+    void* addr = ::mmap(nullptr, m.size_, PROT_READ, MAP_SHARED, fd, 0);
+    if (addr == MAP_FAILED) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "mmap", path);
+    }
+    m.addr_ = addr;
+  }
+  ::close(fd);  // The mapping keeps the file open.
+  return m;
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : addr_(other.addr_), size_(other.size_), path_(std::move(other.path_)) {
+  other.addr_ = nullptr;
+  other.size_ = 0;
+}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    Unmap();
+    addr_ = other.addr_;
+    size_ = other.size_;
+    path_ = std::move(other.path_);
+    other.addr_ = nullptr;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() { Unmap(); }
+
+void MappedFile::Unmap() {
+  if (addr_ != nullptr) ::munmap(addr_, size_);
+  addr_ = nullptr;
+  size_ = 0;
+}
+
+absl::StatusOr<std::unique_ptr<FileWriter>> FileWriter::Create(
+    const std::string& path, size_t buffer_size) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoStatus(errno, "create", path);
+  return std::unique_ptr<FileWriter>(new FileWriter(fd, path, buffer_size));
+}
+
+FileWriter::FileWriter(int fd, std::string path, size_t buffer_size)
+    : fd_(fd), path_(std::move(path)), buffer_size_(buffer_size) {
+  buf_.reserve(buffer_size_);
+}
+
+FileWriter::~FileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::Status FileWriter::Fail(absl::Status s) {
+  if (status_.ok()) status_ = s;
+  return status_;
+}
+
+absl::Status FileWriter::Append(absl::string_view data) {
+  if (!status_.ok()) return status_;
+  if (fd_ < 0) return Fail(absl::FailedPreconditionError("write to closed file " + path_));
+  position_ += data.size();
+  if (buf_.size() + data.size() > buffer_size_) {
+    RETURN_IF_ERROR(Flush());
+    if (data.size() >= buffer_size_) return Fail(WriteAll(fd_, data, path_));
+  }
+  buf_.append(data.data(), data.size());
+  return absl::OkStatus();
+}
+
+absl::Status FileWriter::PadTo(uint64_t alignment) {
+  static constexpr char kZeros[64] = {};
+  uint64_t rem = position_ % alignment;
+  if (rem == 0) return status_;
+  uint64_t n = alignment - rem;
+  while (n > 0) {
+    uint64_t k = n < sizeof(kZeros) ? n : sizeof(kZeros);
+    RETURN_IF_ERROR(Append(absl::string_view(kZeros, k)));
+    n -= k;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FileWriter::Flush() {
+  if (!status_.ok()) return status_;
+  if (buf_.empty()) return absl::OkStatus();
+  absl::Status s = WriteAll(fd_, buf_, path_);
+  buf_.clear();
+  return Fail(s);
+}
+
+absl::Status FileWriter::Sync() {
+  RETURN_IF_ERROR(Flush());
+  return Fail(FsyncFd(fd_, path_));
+}
+
+absl::Status FileWriter::Close() {
+  RETURN_IF_ERROR(Flush());
+  if (fd_ >= 0 && ::close(fd_) != 0) {
+    fd_ = -1;
+    return Fail(ErrnoStatus(errno, "close", path_));
+  }
+  fd_ = -1;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<DirLock> DirLock::Acquire(const std::string& dir) {

@@ -4,6 +4,7 @@
 #define VIGIL_BASE_FILE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include "absl/strings/string_view.h"
 #include <vector>
@@ -31,6 +32,71 @@ absl::Status WriteAll(int fd, absl::string_view data, absl::string_view path);
 absl::StatusOr<std::vector<std::string>> ListDir(const std::string& dir);
 absl::Status RemoveAll(const std::string& path);
 absl::StatusOr<int64_t> FileSize(const std::string& path);
+
+// A read-only memory map of a whole file, unmapped on destruction. The file
+// must not be truncated while mapped (reads past the new end fault); Vigil
+// maps only immutable files. Move-only; const methods are thread-safe.
+class MappedFile {
+ public:
+  // Maps `path`. An empty file maps to an empty view.
+  static absl::StatusOr<MappedFile> Open(const std::string& path);
+
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  absl::string_view data() const {
+    return absl::string_view(static_cast<const char*>(addr_), size_);
+  }
+  size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void Unmap();
+
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+// Appends to a new file through a buffer. Not thread-safe. Errors are
+// sticky: after one, every call returns it.
+class FileWriter {
+ public:
+  // Creates (or truncates) `path`.
+  static absl::StatusOr<std::unique_ptr<FileWriter>> Create(
+      const std::string& path, size_t buffer_size = size_t{1} << 20);
+  FileWriter(const FileWriter&) = delete;
+  FileWriter& operator=(const FileWriter&) = delete;
+  // Closes the file without syncing; errors are dropped.
+  ~FileWriter();
+
+  absl::Status Append(absl::string_view data);
+  // Appends zero bytes until position() is a multiple of `alignment`.
+  absl::Status PadTo(uint64_t alignment);
+  // Bytes appended so far (the offset the next Append writes at).
+  uint64_t position() const { return position_; }
+  absl::Status Flush();
+  // Flushes and fsyncs: the bytes appended so far are durable on OK.
+  absl::Status Sync();
+  // Flushes and closes (no sync). Later calls fail.
+  absl::Status Close();
+  const std::string& path() const { return path_; }
+
+ private:
+  FileWriter(int fd, std::string path, size_t buffer_size);
+  absl::Status Fail(absl::Status s);
+
+  int fd_;
+  std::string path_;
+  std::string buf_;
+  size_t buffer_size_;
+  uint64_t position_ = 0;
+  absl::Status status_;
+};
 
 // An exclusive advisory lock (flock) on `<dir>/lock`, held for the lifetime of
 // the object. The lock file holds the owner's pid for the error message.

@@ -60,5 +60,49 @@ TEST(FileTest, DirLockExcludesOtherProcess) {
   EXPECT_TRUE(again.ok()) << again.status();
 }
 
+TEST(FileTest, MappedFileMapsWholeFile) {
+  std::string dir = TempDir();
+  ASSERT_TRUE(WriteFileAtomic(dir + "/f", "mapped bytes").ok());
+  auto m = MappedFile::Open(dir + "/f");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->data(), "mapped bytes");
+  MappedFile moved = std::move(*m);
+  EXPECT_EQ(moved.data(), "mapped bytes");
+  EXPECT_EQ(moved.path(), dir + "/f");
+  EXPECT_TRUE(m->data().empty());
+  EXPECT_TRUE(RemoveAll(dir).ok());
+}
+
+TEST(FileTest, MappedFileEmptyAndMissing) {
+  std::string dir = TempDir();
+  ASSERT_TRUE(WriteFileAtomic(dir + "/empty", "").ok());
+  auto m = MappedFile::Open(dir + "/empty");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->size(), 0u);
+  EXPECT_EQ(MappedFile::Open(dir + "/missing").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(RemoveAll(dir).ok());
+}
+
+TEST(FileTest, FileWriterBuffersPadsAndSyncs) {
+  std::string dir = TempDir();
+  auto w = FileWriter::Create(dir + "/out", 8);  // Tiny buffer: many flushes.
+  ASSERT_TRUE(w.ok()) << w.status();
+  ASSERT_TRUE((*w)->Append("abc").ok());
+  ASSERT_TRUE((*w)->PadTo(8).ok());
+  EXPECT_EQ((*w)->position(), 8u);
+  ASSERT_TRUE((*w)->Append(std::string(20, 'x')).ok());
+  ASSERT_TRUE((*w)->PadTo(4).ok());
+  EXPECT_EQ((*w)->position(), 28u);
+  ASSERT_TRUE((*w)->Sync().ok());
+  ASSERT_TRUE((*w)->Close().ok());
+  EXPECT_FALSE((*w)->Append("late").ok());
+  auto got = ReadFile(dir + "/out");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, std::string("abc") + std::string(5, '\0') +
+                      std::string(20, 'x'));
+  EXPECT_TRUE(RemoveAll(dir).ok());
+}
+
 }  // namespace
 }  // namespace vigil
