@@ -58,9 +58,11 @@ class Reader {
   // Reads a field key; false at a malformed key.
   bool Key(uint32_t* field, uint32_t* wire) {
     uint64_t k;
-    if (!Varint(&k) || k > UINT32_MAX) return false;
-    *field = static_cast<uint32_t>(k >> 3);
-    *wire = static_cast<uint32_t>(k & 7);
+    if (!Varint(&k)) return false;
+    // As protobuf: a tag is 32 bits; longer encodings are truncated.
+    uint32_t tag = static_cast<uint32_t>(k);
+    *field = tag >> 3;
+    *wire = tag & 7;
     return *field != 0;
   }
   // Skips the value of a field with wire type `wire` (and number `field`,
