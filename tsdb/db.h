@@ -1,6 +1,9 @@
-// The database: a data directory with a lock file, a WAL and the head
-// (blocks come next). Open replays the WAL; Appender and Querier are the
-// storage.h interfaces.
+// The database: a data directory with a lock file, a WAL, the head, and
+// immutable blocks in Prometheus's format (<ULID>/ directories). Open loads
+// the blocks and replays the WAL; Appender and Querier are the storage.h
+// interfaces (queries see the blocks and the head merged). A background
+// thread cuts the head's oldest range into a block once the head spans
+// 1.5 block ranges, compacts blocks level by level and applies retention.
 //
 //   ASSIGN_OR_RETURN(auto db, DB::Open(options));
 //   auto app = db->Appender();  app->Append(labels, t, v);  app->Commit();
@@ -12,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -44,6 +48,29 @@ struct Options {
   // Series the head may hold; creating more fails with kSeriesLimit. 0: no
   // limit.
   int64_t max_series = 0;
+  // Blocks ending more than this before the newest block's end are
+  // deleted (ms; 0: keep forever). Prometheus's default is 15d.
+  int64_t retention_time = int64_t{15} * 24 * 3600 * 1000;
+  // Oldest blocks are deleted while blocks + WAL exceed this (0: no limit).
+  uint64_t retention_size = 0;
+  // Run head cutting, compaction and retention in a background thread
+  // every `compaction_interval`. Off: only Compact() does them.
+  bool background_compaction = true;
+  absl::Duration compaction_interval = absl::Minutes(1);
+};
+
+// One block on disk, for listings and self-metrics.
+struct BlockSummary {
+  std::string ulid;
+  std::string dir;
+  int64_t min_time = 0;  // Inclusive, ms.
+  int64_t max_time = 0;  // Exclusive, ms.
+  uint64_t num_samples = 0;
+  uint64_t num_series = 0;
+  uint64_t num_chunks = 0;
+  uint64_t num_tombstones = 0;
+  uint64_t bytes = 0;
+  int level = 1;
 };
 
 class DB {
@@ -59,7 +86,32 @@ class DB {
   std::unique_ptr<tsdb::Querier> Querier();
 
   // Samples before `mint` leave the head (and the WAL via a checkpoint).
+  // Does not write them to a block first (Compact does).
   absl::Status TruncateHead(int64_t mint);
+
+  // One round of maintenance, as the background thread runs it: writes
+  // the head's oldest block ranges to blocks while the head spans more
+  // than 1.5 ranges, compacts blocks as planned (tsdb/compact/planner.h),
+  // and deletes blocks past retention. Serialised with the thread.
+  absl::Status Compact();
+  // Writes the head's samples in [mint, maxt) as a block now, whatever the
+  // head's span (for tests, snapshots and shutdown), and truncates the
+  // head below maxt.
+  absl::Status CompactHead(int64_t mint, int64_t maxt);
+
+  // Hides samples of series matching `matchers` in [mint, maxt] from
+  // queries: tombstones in every overlapping block (dropped from disk when
+  // the block is next compacted or rewritten). The head's samples are not
+  // deleted yet (kUnimplemented when the range reaches into the head).
+  absl::Status DeleteSeries(const std::vector<model::Matcher>& matchers, int64_t mint,
+                            int64_t maxt);
+
+  // Writes a consistent copy for backups into `dir` (created): blocks are
+  // hard-linked, the head's data is written as a new block.
+  absl::Status Snapshot(const std::string& dir);
+
+  std::vector<BlockSummary> Blocks() const;
+  const DbStats& db_stats() const;
 
   // Flushes and closes the WAL and releases the lock. Idempotent.
   absl::Status Close();

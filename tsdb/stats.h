@@ -26,6 +26,18 @@ struct HeadStats {
   std::atomic<uint64_t> checkpoints{0};
 };
 
+// Block and compaction counters; all monotonically increasing.
+struct DbStats {
+  std::atomic<uint64_t> blocks_loaded{0};
+  std::atomic<uint64_t> blocks_corrupt{0};       // Found damaged and skipped.
+  std::atomic<uint64_t> head_compactions{0};     // Blocks cut from the head.
+  std::atomic<uint64_t> compactions{0};          // Blocks merged.
+  std::atomic<uint64_t> compaction_failures{0};
+  std::atomic<uint64_t> retention_time_deletions{0};  // Blocks.
+  std::atomic<uint64_t> retention_size_deletions{0};  // Blocks.
+  std::atomic<uint64_t> compaction_nanos{0};
+};
+
 // WAL counters; all monotonically increasing.
 struct WalStats {
   std::atomic<uint64_t> records_written{0};

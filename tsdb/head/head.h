@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -90,6 +91,15 @@ class Head {
   // is opened for writing, with no other use of the head meanwhile (replay
   // appends without taking series locks).
   absl::Status Replay(const std::string& wal_dir);
+
+  // Calls fn(labels, chunks) for every series with chunks inside
+  // [mint, maxt) (whole chunks: the range is block-aligned and chunks never
+  // cross a block boundary), in label order. The chunks are snapshots (the
+  // open one is copied). Stops at, and returns, the first error of fn. For
+  // writing the range as a block.
+  absl::Status ForEachSeriesInRange(
+      int64_t mint, int64_t maxt,
+      const std::function<absl::Status(const model::Labels&, const std::vector<ChunkSpan>&)>& fn);
 
   // Samples older than `t` are refused (kOutOfBounds), and dropped by
   // Replay. The block layer sets it to the newest block's end before replay.

@@ -213,4 +213,38 @@ std::unique_ptr<Querier> Head::NewQuerier() {
   return std::make_unique<HeadQuerier>(this);
 }
 
+absl::Status Head::ForEachSeriesInRange(
+    int64_t mint, int64_t maxt,
+    const std::function<absl::Status(const model::Labels&, const std::vector<ChunkSpan>&)>& fn) {
+  std::vector<std::pair<model::Labels, SeriesRef>> entries;
+  for (SeriesRef ref : postings_.All()) {
+    Stripe& st = RefStripe(ref);
+    absl::MutexLock lock(&st.mu);
+    auto it = st.by_ref.find(ref);
+    if (it != st.by_ref.end()) entries.emplace_back(it->second->labels, ref);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<ChunkSpan> chunks;
+  for (const auto& [labels, ref] : entries) {
+    chunks.clear();
+    {
+      Stripe& st = RefStripe(ref);
+      absl::MutexLock lock(&st.mu);
+      auto it = st.by_ref.find(ref);
+      if (it == st.by_ref.end()) continue;
+      const MemSeries& s = *it->second;
+      for (const ChunkSpan& c : s.sealed) {
+        if (c.mint >= mint && c.maxt < maxt) chunks.push_back(c);
+      }
+      if (s.open.NumSamples() > 0 && s.open_mint >= mint && s.open.LastTime() < maxt) {
+        chunks.push_back(ChunkSpan{s.open_mint, s.open.LastTime(), SharedBytes(s.open.Bytes())});
+      }
+    }
+    if (chunks.empty()) continue;
+    if (absl::Status st = fn(labels, chunks); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace vigil::tsdb
