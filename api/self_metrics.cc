@@ -83,6 +83,20 @@ constexpr CounterField<tsdb::WalStats> kWalCounters[] = {
      &tsdb::WalStats::segments_created},
 };
 
+constexpr CounterField<tsdb::DbStats> kDbCounters[] = {
+    {"vigil_tsdb_blocks_loaded_total", "Blocks loaded when the database opened.",
+     &tsdb::DbStats::blocks_loaded},
+    {"vigil_tsdb_blocks_corrupt_total",
+     "Blocks found damaged (checksums, structure) and skipped.",
+     &tsdb::DbStats::blocks_corrupt},
+    {"vigil_tsdb_head_compactions_total", "Blocks written from the head.",
+     &tsdb::DbStats::head_compactions},
+    {"vigil_tsdb_compactions_total", "Block compactions (several blocks merged or one rewritten).",
+     &tsdb::DbStats::compactions},
+    {"vigil_tsdb_compactions_failed_total", "Compaction rounds that failed (retried later).",
+     &tsdb::DbStats::compaction_failures},
+};
+
 // Why the head refused a sample, as the `reason` label values.
 struct RejectField {
   const char* reason;
@@ -156,6 +170,27 @@ std::vector<MetricFamily> StorageCollector::Collect() const {
                             "vigil_tsdb_wal_replay_duration_seconds",
                             "Time the WAL replay took at startup.",
                             Load(head.wal_replay_nanos) / kNanosPerSecond));
+
+  const tsdb::DbStats& dbs = db_->db_stats();
+  AddCounters<tsdb::DbStats>(dbs, kDbCounters, &out);
+  MetricFamily retention = NewFamily(MetricType::Counter,
+                                     "vigil_tsdb_retention_deleted_blocks_total",
+                                     "Blocks deleted by retention, by the limit that applied.");
+  AddSample(&retention, Load(dbs.retention_time_deletions), {{"reason", "time"}});
+  AddSample(&retention, Load(dbs.retention_size_deletions), {{"reason", "size"}});
+  out.push_back(std::move(retention));
+  std::vector<tsdb::BlockSummary> blocks = db_->Blocks();
+  uint64_t block_bytes = 0;
+  for (const tsdb::BlockSummary& b : blocks) block_bytes += b.bytes;
+  out.push_back(SingleValue(MetricType::Gauge, "vigil_tsdb_blocks",
+                            "Blocks currently served.", static_cast<double>(blocks.size())));
+  out.push_back(SingleValue(MetricType::Gauge, "vigil_tsdb_storage_blocks_bytes",
+                            "Bytes of all blocks on disk.", static_cast<double>(block_bytes)));
+  if (!blocks.empty()) {
+    out.push_back(SingleValue(MetricType::Gauge, "vigil_tsdb_lowest_timestamp",
+                              "Lowest timestamp in the blocks, in milliseconds since the epoch.",
+                              static_cast<double>(blocks.front().min_time)));
+  }
 
   const tsdb::WalStats* wal = db_->wal_stats();
   if (wal == nullptr) return out;  // WAL disabled.

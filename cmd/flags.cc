@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <thread>
 
+#include <cstring>
+
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "base/logging.h"
@@ -17,6 +20,12 @@ DEFINE_string(wal_fsync_interval, "1s", "Fsync period for --wal_fsync=interval."
 DEFINE_int64(wal_segment_size, int64_t{128} << 20, "WAL segment file size in bytes.");
 DEFINE_string(block_duration, "2h",
               "Block duration; head chunks never span a multiple of it.");
+DEFINE_string(retention_time, "15d",
+              "Delete blocks that end more than this before the newest block's end "
+              "(0: keep forever).");
+DEFINE_string(retention_size, "0",
+              "Delete the oldest blocks while blocks and WAL exceed this many bytes; "
+              "units B, KB, MB, GB, TB, PB, EB (powers of 1024, as Prometheus). 0: no limit.");
 DEFINE_int64(max_series, 10000000,
              "Series the head may hold; appends creating more are refused (remote "
              "write answers 429). 0: no limit.");
@@ -56,6 +65,25 @@ DEFINE_string(log_format, "logfmt", "Log format: logfmt or json.");
 
 namespace vigil {
 
+absl::StatusOr<uint64_t> ParseByteSize(absl::string_view s) {
+  static constexpr std::pair<const char*, int> kUnits[] = {
+      {"EB", 60}, {"PB", 50}, {"TB", 40}, {"GB", 30}, {"MB", 20}, {"KB", 10}, {"B", 0}};
+  absl::string_view digits = s;
+  int shift = 0;
+  for (const auto& [unit, bits] : kUnits) {
+    if (absl::EndsWith(s, unit)) {
+      digits = s.substr(0, s.size() - strlen(unit));
+      shift = bits;
+      break;
+    }
+  }
+  uint64_t n = 0;
+  if (digits.empty() || !absl::SimpleAtoi(digits, &n) || (shift > 0 && n > (UINT64_MAX >> shift))) {
+    return absl::InvalidArgumentError(absl::StrCat("bad byte size '", s, "': want e.g. 512MB"));
+  }
+  return n << shift;
+}
+
 absl::Status ApplyLogFlags() {
   RETURN_IF_ERROR(SetLogLevelByName(FLAGS_log_level));
   return SetLogFormatByName(FLAGS_log_format);
@@ -88,6 +116,17 @@ absl::StatusOr<tsdb::Options> TsdbOptionsFromFlags() {
         absl::StrCat("--block_duration: bad duration '", FLAGS_block_duration, "'"));
   }
   o.block_duration = absl::ToInt64Milliseconds(*block);
+  if (FLAGS_retention_time == "0") {
+    o.retention_time = 0;
+  } else {
+    auto retention = config::ParseDuration(FLAGS_retention_time);
+    if (!retention.ok() || *retention < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--retention_time: bad duration '", FLAGS_retention_time, "'"));
+    }
+    o.retention_time = absl::ToInt64Milliseconds(*retention);
+  }
+  ASSIGN_OR_RETURN(o.retention_size, ParseByteSize(FLAGS_retention_size));
   if (FLAGS_max_series < 0) return absl::InvalidArgumentError("--max_series must be >= 0");
   o.max_series = FLAGS_max_series;
   return o;

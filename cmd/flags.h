@@ -27,6 +27,8 @@ namespace vigil {
 absl::Status ApplyLogFlags();
 // tsdb::Options from the storage flags; errors name the bad flag.
 absl::StatusOr<tsdb::Options> TsdbOptionsFromFlags();
+// "512MB", "1GB", "100" (bytes): Prometheus's byte sizes, powers of 1024.
+absl::StatusOr<uint64_t> ParseByteSize(absl::string_view s);
 // The HTTP server's options from the --web_* flags (TLS files included;
 // basic auth comes from --web_config_file, read by the caller).
 absl::StatusOr<api::HttpServerOptions> HttpServerOptionsFromFlags();
