@@ -14,31 +14,35 @@ namespace {
 // A required file that is missing makes the block damaged, not absent.
 absl::Status MissingIsDataLoss(absl::Status s, const std::string& dir) {
   if (absl::IsNotFound(s)) {
-    return absl::DataLossError(absl::StrCat("block ", dir, " is incomplete: ", s.message()));
+    return absl::DataLossError(
+        absl::StrCat("block ", dir, " is incomplete: ", s.message()));
   }
   return s;
 }
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<Block>> Block::Open(const std::string& dir,
-                                                   const BlockOptions& options) {
+absl::StatusOr<std::shared_ptr<Block>> Block::Open(
+    const std::string& dir, const BlockOptions& options) {
   std::shared_ptr<Block> b(new Block());
   b->dir_ = dir;
   ASSIGN_OR_RETURN(b->meta_, ReadMeta(dir));
   // A block directory is named by its ULID; a mismatch means meta.json
   // was damaged or belongs elsewhere.
   std::string base = std::filesystem::path(dir).filename().string();
-  if (base.empty()) base = std::filesystem::path(dir).parent_path().filename().string();
-  if (absl::StatusOr<Ulid> named = Ulid::Parse(base); named.ok() && *named != b->meta_.ulid) {
-    return absl::DataLossError(absl::StrCat(dir, "/", kMetaFilename, ": ulid ",
-                                            b->meta_.ulid.ToString(),
-                                            " does not match the directory name"));
+  if (base.empty())
+    base = std::filesystem::path(dir).parent_path().filename().string();
+  if (absl::StatusOr<Ulid> named = Ulid::Parse(base);
+      named.ok() && *named != b->meta_.ulid) {
+    return absl::DataLossError(absl::StrCat(
+        dir, "/", kMetaFilename, ": ulid ", b->meta_.ulid.ToString(),
+        " does not match the directory name"));
   }
   index::ReaderOptions index_options;
   index_options.verify_checksums = options.verify_checksums;
   absl::StatusOr<std::unique_ptr<index::IndexReader>> ir =
-      index::IndexReader::Open(absl::StrCat(dir, "/", kIndexFilename), index_options);
+      index::IndexReader::Open(absl::StrCat(dir, "/", kIndexFilename),
+                               index_options);
   if (!ir.ok()) return MissingIsDataLoss(ir.status(), dir);
   b->index_ = std::move(*ir);
   ChunkReader::Options chunk_options;
@@ -67,7 +71,8 @@ absl::Status Block::Verify() const {
     ++seen.num_series;
     for (const index::ChunkMeta& c : metas) {
       ASSIGN_OR_RETURN(Chunk chunk, chunks_->Read(c.ref));
-      std::unique_ptr<chunkenc::Iterator> it = chunkenc::NewIterator(chunk.encoding, chunk.data);
+      std::unique_ptr<chunkenc::Iterator> it =
+          chunkenc::NewIterator(chunk.encoding, chunk.data);
       int64_t first = 0, last = 0;
       uint64_t n = 0;
       while (it->Next()) {
@@ -76,13 +81,13 @@ absl::Status Block::Verify() const {
       }
       auto bad = [&](absl::string_view what) {
         return absl::DataLossError(absl::StrCat("block ", dir_, ": series ",
-                                                labels.ToString(), ", chunk ", c.ref, ": ",
-                                                what));
+                                                labels.ToString(), ", chunk ",
+                                                c.ref, ": ", what));
       };
       if (!it->Err().ok()) return bad(it->Err().message());
       if (n == 0 || first != c.mint || last != c.maxt) {
-        return bad(absl::StrCat("samples span [", first, ", ", last, "], index says [", c.mint,
-                                ", ", c.maxt, "]"));
+        return bad(absl::StrCat("samples span [", first, ", ", last,
+                                "], index says [", c.mint, ", ", c.maxt, "]"));
       }
       if (c.mint < meta_.min_time || c.maxt >= meta_.max_time) {
         return bad("outside the block's time range");
@@ -101,10 +106,10 @@ absl::Status Block::Verify() const {
   seen.num_tombstones = meta_.stats.num_tombstones;
   if (seen != meta_.stats) {
     return absl::DataLossError(absl::StrCat(
-        "block ", dir_, ": meta.json stats (series ", meta_.stats.num_series, ", chunks ",
-        meta_.stats.num_chunks, ", samples ", meta_.stats.num_samples,
-        ") disagree with the data (", seen.num_series, ", ", seen.num_chunks, ", ",
-        seen.num_samples, ")"));
+        "block ", dir_, ": meta.json stats (series ", meta_.stats.num_series,
+        ", chunks ", meta_.stats.num_chunks, ", samples ",
+        meta_.stats.num_samples, ") disagree with the data (", seen.num_series,
+        ", ", seen.num_chunks, ", ", seen.num_samples, ")"));
   }
   return absl::OkStatus();
 }

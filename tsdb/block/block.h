@@ -39,8 +39,8 @@ class Block : public std::enable_shared_from_this<Block> {
   // Opens the block in `dir`. kNotFound when there is no meta.json (an
   // interrupted write: the caller may delete the directory); kDataLoss for
   // a damaged block, naming the file and offset.
-  static absl::StatusOr<std::shared_ptr<Block>> Open(const std::string& dir,
-                                                     const BlockOptions& options = {});
+  static absl::StatusOr<std::shared_ptr<Block>> Open(
+      const std::string& dir, const BlockOptions& options = {});
   Block(const Block&) = delete;
   Block& operator=(const Block&) = delete;
 

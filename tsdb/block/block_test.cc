@@ -25,13 +25,14 @@ class BlockTest : public ::testing::Test {
 };
 
 TEST_F(BlockTest, RoundTripEverySample) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(3000, kMint, kMaxt, 1);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(3000, kMint, kMaxt, 1);
   BlockWriterOptions opts;
   opts.segment_size = 256 << 10;  // Several segments.
   auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series, opts);
   ASSERT_TRUE(meta.ok()) << meta.status();
-  EXPECT_FALSE(std::filesystem::exists(absl::StrCat(dir_, "/", meta->ulid.ToString(),
-                                                    kTmpForCreationSuffix)));
+  EXPECT_FALSE(std::filesystem::exists(
+      absl::StrCat(dir_, "/", meta->ulid.ToString(), kTmpForCreationSuffix)));
   auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
   ASSERT_TRUE(block.ok()) << block.status();
   EXPECT_EQ((*block)->meta(), *meta);
@@ -48,7 +49,8 @@ TEST_F(BlockTest, RoundTripEverySample) {
   ASSERT_TRUE((*block)->Verify().ok()) << (*block)->Verify();
 
   auto q = (*block)->NewQuerier();
-  testing::ReadResult got = testing::ReadAll(q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")});
+  testing::ReadResult got =
+      testing::ReadAll(q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")});
   ASSERT_TRUE(got.status.ok()) << got.status;
   testing::SeriesSamples want = testing::Expected(series, INT64_MIN, INT64_MAX);
   ASSERT_EQ(got.series.size(), want.size());
@@ -57,11 +59,13 @@ TEST_F(BlockTest, RoundTripEverySample) {
   }
   // Sorted by labels: the order of `series`.
   ASSERT_EQ(got.order.size(), series.size());
-  for (size_t i = 0; i < series.size(); ++i) EXPECT_EQ(got.order[i], series[i].labels.ToString());
+  for (size_t i = 0; i < series.size(); ++i)
+    EXPECT_EQ(got.order[i], series[i].labels.ToString());
 }
 
 TEST_F(BlockTest, MatchersAndRangesAgreeWithBruteForce) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(1500, kMint, kMaxt, 2);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(1500, kMint, kMaxt, 2);
   auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
   ASSERT_TRUE(meta.ok()) << meta.status();
   auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
@@ -69,10 +73,12 @@ TEST_F(BlockTest, MatchersAndRangesAgreeWithBruteForce) {
   auto q = (*block)->NewQuerier();
   const std::vector<std::vector<model::Matcher>> cases = {
       {M(MatchType::kEqual, "__name__", "metric_3")},
-      {M(MatchType::kEqual, "__name__", "metric_3"), M(MatchType::kNotEqual, "job", "v1")},
+      {M(MatchType::kEqual, "__name__", "metric_3"),
+       M(MatchType::kNotEqual, "job", "v1")},
       {M(MatchType::kRegexMatch, "instance", "v1.*")},
       {M(MatchType::kRegexMatch, "instance", "v10|v11|v12a|v400")},
-      {M(MatchType::kRegexNoMatch, "env", "v[0-3].*"), M(MatchType::kEqual, "job", "v2")},
+      {M(MatchType::kRegexNoMatch, "env", "v[0-3].*"),
+       M(MatchType::kEqual, "job", "v2")},
       {M(MatchType::kEqual, "env", "")},
       {M(MatchType::kNotEqual, "zz_rare", "")},
       {M(MatchType::kRegexMatch, "instance", ".*é.*")},
@@ -81,23 +87,27 @@ TEST_F(BlockTest, MatchersAndRangesAgreeWithBruteForce) {
       {M(MatchType::kNotEqual, "nonexistent", "x")},
   };
   const std::vector<std::pair<int64_t, int64_t>> ranges = {
-      {INT64_MIN, INT64_MAX}, {kMint + 600000, kMint + 1800000}, {kMint + 5000, kMint + 5000},
-      {kMaxt, INT64_MAX},     {INT64_MIN, kMint - 1},           {kMaxt - 100000, kMaxt - 1}};
+      {INT64_MIN, INT64_MAX},       {kMint + 600000, kMint + 1800000},
+      {kMint + 5000, kMint + 5000}, {kMaxt, INT64_MAX},
+      {INT64_MIN, kMint - 1},       {kMaxt - 100000, kMaxt - 1}};
   for (const auto& ms : cases) {
     for (const auto& [mint, maxt] : ranges) {
       testing::SeriesSamples want;
       for (const auto& s : series) {
         bool match = true;
-        for (const model::Matcher& m : ms) match = match && m.Matches(s.labels.Get(m.name()));
+        for (const model::Matcher& m : ms)
+          match = match && m.Matches(s.labels.Get(m.name()));
         if (!match) continue;
         testing::SeriesSamples one = testing::Expected({s}, mint, maxt);
         want.insert(one.begin(), one.end());
       }
       testing::ReadResult got = testing::ReadAll(q.get(), ms, mint, maxt);
       ASSERT_TRUE(got.status.ok()) << got.status;
-      ASSERT_EQ(got.series.size(), want.size()) << ms[0].ToString() << " " << mint;
+      ASSERT_EQ(got.series.size(), want.size())
+          << ms[0].ToString() << " " << mint;
       for (const auto& [labels, samples] : want) {
-        EXPECT_TRUE(testing::SameSamples(got.series[labels], samples)) << labels;
+        EXPECT_TRUE(testing::SameSamples(got.series[labels], samples))
+            << labels;
       }
     }
   }
@@ -105,7 +115,8 @@ TEST_F(BlockTest, MatchersAndRangesAgreeWithBruteForce) {
 }
 
 TEST_F(BlockTest, LabelNamesAndValues) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(500, kMint, kMaxt, 3);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(500, kMint, kMaxt, 3);
   auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
   ASSERT_TRUE(meta.ok());
   auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
@@ -119,10 +130,13 @@ TEST_F(BlockTest, LabelNamesAndValues) {
       jobs_of_metric1.emplace(s.labels.Get("job"));
     }
   }
-  EXPECT_EQ(*q->LabelNames({}), std::vector<std::string>(names.begin(), names.end()));
-  EXPECT_EQ(*q->LabelValues("job", {}), std::vector<std::string>(jobs.begin(), jobs.end()));
-  EXPECT_EQ(*q->LabelValues("job", {M(MatchType::kEqual, "__name__", "metric_1")}),
-            std::vector<std::string>(jobs_of_metric1.begin(), jobs_of_metric1.end()));
+  EXPECT_EQ(*q->LabelNames({}),
+            std::vector<std::string>(names.begin(), names.end()));
+  EXPECT_EQ(*q->LabelValues("job", {}),
+            std::vector<std::string>(jobs.begin(), jobs.end()));
+  EXPECT_EQ(
+      *q->LabelValues("job", {M(MatchType::kEqual, "__name__", "metric_1")}),
+      std::vector<std::string>(jobs_of_metric1.begin(), jobs_of_metric1.end()));
   auto rare = q->LabelNames({M(MatchType::kNotEqual, "zz_rare", "")});
   ASSERT_TRUE(rare.ok());
   EXPECT_TRUE(std::find(rare->begin(), rare->end(), "zz_rare") != rare->end());
@@ -130,7 +144,8 @@ TEST_F(BlockTest, LabelNamesAndValues) {
 }
 
 TEST_F(BlockTest, TombstonesHideDeletedSamples) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(200, kMint, kMaxt, 4);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(200, kMint, kMaxt, 4);
   auto w = BlockWriter::Create(dir_, kMint, kMaxt, testing::SymbolsOf(series));
   ASSERT_TRUE(w.ok());
   std::mt19937_64 rng(9);
@@ -172,14 +187,15 @@ TEST_F(BlockTest, TombstonesHideDeletedSamples) {
       std::vector<model::Sample> kept;
       const Intervals& del = deleted[s.labels.ToString()];
       for (const model::Sample& x : s.samples) {
-        bool gone = std::any_of(del.begin(), del.end(),
-                                [&](const Interval& in) { return in.Contains(x.t); });
+        bool gone =
+            std::any_of(del.begin(), del.end(),
+                        [&](const Interval& in) { return in.Contains(x.t); });
         if (!gone && x.t >= mint && x.t <= maxt) kept.push_back(x);
       }
       if (!kept.empty()) want[s.labels.ToString()] = kept;
     }
-    testing::ReadResult got =
-        testing::ReadAll(q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")}, mint, maxt);
+    testing::ReadResult got = testing::ReadAll(
+        q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")}, mint, maxt);
     ASSERT_TRUE(got.status.ok()) << got.status;
     ASSERT_EQ(got.series.size(), want.size());
     for (const auto& [labels, samples] : want) {
@@ -189,13 +205,15 @@ TEST_F(BlockTest, TombstonesHideDeletedSamples) {
 }
 
 TEST_F(BlockTest, IteratorSeek) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(50, kMint, kMaxt, 5);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(50, kMint, kMaxt, 5);
   auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
   ASSERT_TRUE(meta.ok());
   auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
   ASSERT_TRUE(block.ok());
   auto q = (*block)->NewQuerier();
-  auto set = q->Select({M(MatchType::kRegexMatch, "__name__", ".+")}, kMint + 100000, kMaxt);
+  auto set = q->Select({M(MatchType::kRegexMatch, "__name__", ".+")},
+                       kMint + 100000, kMaxt);
   size_t i = 0;
   std::mt19937_64 rng(1);
   while (set->Next()) {
@@ -205,8 +223,9 @@ TEST_F(BlockTest, IteratorSeek) {
     int64_t t = kMint;
     for (int step = 0; step < 20; ++step) {
       t += static_cast<int64_t>(rng() % 600000);
-      auto want = std::lower_bound(samples.begin(), samples.end(), std::max(t, kMint + 100000),
-                                   [](const model::Sample& s, int64_t v) { return s.t < v; });
+      auto want = std::lower_bound(
+          samples.begin(), samples.end(), std::max(t, kMint + 100000),
+          [](const model::Sample& s, int64_t v) { return s.t < v; });
       bool ok = it->Seek(t);
       ASSERT_EQ(ok, want != samples.end());
       if (!ok) break;
@@ -223,7 +242,8 @@ TEST_F(BlockTest, IteratorSeek) {
 }
 
 TEST_F(BlockTest, QuerierOutlivesOtherHandles) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(10, kMint, kMaxt, 6);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(10, kMint, kMaxt, 6);
   auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
   ASSERT_TRUE(meta.ok());
   std::unique_ptr<Querier> q;
@@ -232,13 +252,15 @@ TEST_F(BlockTest, QuerierOutlivesOtherHandles) {
     ASSERT_TRUE(block.ok());
     q = (*block)->NewQuerier();
   }
-  testing::ReadResult got = testing::ReadAll(q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")});
+  testing::ReadResult got =
+      testing::ReadAll(q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")});
   EXPECT_TRUE(got.status.ok());
   EXPECT_EQ(got.series.size(), 10u);
 }
 
 TEST_F(BlockTest, WriterRejectsMisuseAndCleansUp) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(3, kMint, kMaxt, 7);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(3, kMint, kMaxt, 7);
   auto symbols = testing::SymbolsOf(series);
   auto chunks_of = [](const testing::TestSeries& s) {
     std::vector<ChunkData> out;
@@ -249,16 +271,18 @@ TEST_F(BlockTest, WriterRejectsMisuseAndCleansUp) {
     auto w = BlockWriter::Create(dir_, kMint, kMaxt, symbols);
     ASSERT_TRUE(w.ok());
     ASSERT_TRUE((*w)->AddSeries(series[1].labels, chunks_of(series[1])).ok());
-    EXPECT_EQ((*w)->AddSeries(series[0].labels, chunks_of(series[0])).status().code(),
-              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(
+        (*w)->AddSeries(series[0].labels, chunks_of(series[0])).status().code(),
+        absl::StatusCode::kInvalidArgument);
     EXPECT_FALSE((*w)->Finish().ok());
   }
   {
-    auto w = BlockWriter::Create(dir_, kMint + 10 * 3600 * 1000, kMaxt + 10 * 3600 * 1000,
-                                 symbols);
+    auto w = BlockWriter::Create(dir_, kMint + 10 * 3600 * 1000,
+                                 kMaxt + 10 * 3600 * 1000, symbols);
     ASSERT_TRUE(w.ok());
-    EXPECT_EQ((*w)->AddSeries(series[0].labels, chunks_of(series[0])).status().code(),
-              absl::StatusCode::kInvalidArgument);  // Outside the range.
+    EXPECT_EQ(
+        (*w)->AddSeries(series[0].labels, chunks_of(series[0])).status().code(),
+        absl::StatusCode::kInvalidArgument);  // Outside the range.
   }
   {
     auto w = BlockWriter::Create(dir_, kMint, kMaxt, symbols);
@@ -273,7 +297,8 @@ TEST_F(BlockTest, WriterRejectsMisuseAndCleansUp) {
 }
 
 TEST_F(BlockTest, OpenReportsMissingPieces) {
-  std::vector<testing::TestSeries> series = testing::RandomSeries(5, kMint, kMaxt, 8);
+  std::vector<testing::TestSeries> series =
+      testing::RandomSeries(5, kMint, kMaxt, 8);
   auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
   ASSERT_TRUE(meta.ok());
   std::string dir = absl::StrCat(dir_, "/", meta->ulid.ToString());
@@ -294,7 +319,8 @@ TEST_F(BlockTest, EmptyBlock) {
   ASSERT_TRUE(block.ok()) << block.status();
   EXPECT_TRUE((*block)->Verify().ok());
   auto q = (*block)->NewQuerier();
-  EXPECT_TRUE(testing::ReadAll(q.get(), {M(MatchType::kNotEqual, "a", "b")}).series.empty());
+  EXPECT_TRUE(testing::ReadAll(q.get(), {M(MatchType::kNotEqual, "a", "b")})
+                  .series.empty());
 }
 
 }  // namespace

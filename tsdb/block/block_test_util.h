@@ -51,14 +51,16 @@ inline void EncodeChunks(TestSeries* s, int per_chunk = 120) {
     chunkenc::XorChunk c;
     size_t end = std::min(s->samples.size(), i + per_chunk);
     for (size_t k = i; k < end; ++k) c.Append(s->samples[k].t, s->samples[k].v);
-    s->chunks.push_back({s->samples[i].t, s->samples[end - 1].t, std::string(c.Bytes())});
+    s->chunks.push_back(
+        {s->samples[i].t, s->samples[end - 1].t, std::string(c.Bytes())});
   }
 }
 
 // A label value with the characters that need care: quotes, backslashes,
 // spaces, non-ASCII. Printable only, so Go's quoting agrees with ours.
 inline std::string RandomValue(std::mt19937_64* rng, int cardinality) {
-  static const char* const kPieces[] = {"a", "b", "x1", " ", "\"", "\\", "é", "日本", "-", "_"};
+  static const char* const kPieces[] = {"a",  "b", "x1",   " ", "\"",
+                                        "\\", "é", "日本", "-", "_"};
   uint64_t id = (*rng)() % cardinality;
   std::string v = absl::StrCat("v", id);
   if (id % 5 == 1) v += kPieces[id % 10];
@@ -67,7 +69,8 @@ inline std::string RandomValue(std::mt19937_64* rng, int cardinality) {
 }
 
 // `n` distinct series sorted by labels, with samples in [mint, maxt).
-inline std::vector<TestSeries> RandomSeries(int n, int64_t mint, int64_t maxt, uint64_t seed,
+inline std::vector<TestSeries> RandomSeries(int n, int64_t mint, int64_t maxt,
+                                            uint64_t seed,
                                             int max_samples = 400) {
   std::mt19937_64 rng(seed);
   std::map<std::string, TestSeries> by_text;
@@ -78,12 +81,13 @@ inline std::vector<TestSeries> RandomSeries(int n, int64_t mint, int64_t maxt, u
     if (rng() % 2) pairs.emplace_back("job", RandomValue(&rng, 4));
     if (rng() % 3 == 0) pairs.emplace_back("env", RandomValue(&rng, 40));
     if (rng() % 11 == 0) pairs.emplace_back("zz_rare", RandomValue(&rng, 2));
-    std::vector<std::pair<absl::string_view, absl::string_view>> views(pairs.begin(),
-                                                                       pairs.end());
+    std::vector<std::pair<absl::string_view, absl::string_view>> views(
+        pairs.begin(), pairs.end());
     TestSeries s{model::Labels::FromPairs(views), {}, {}};
     int count = 1 + static_cast<int>(rng() % max_samples);
     int64_t step = 1000 + static_cast<int64_t>(rng() % 30000);
-    int64_t t = mint + static_cast<int64_t>(rng() % static_cast<uint64_t>(maxt - mint));
+    int64_t t =
+        mint + static_cast<int64_t>(rng() % static_cast<uint64_t>(maxt - mint));
     double v = static_cast<double>(rng() % 1000);
     for (int i = 0; i < count && t < maxt; ++i) {
       switch (rng() % 20) {
@@ -111,11 +115,14 @@ inline std::vector<TestSeries> RandomSeries(int n, int64_t mint, int64_t maxt, u
   std::vector<TestSeries> out;
   for (auto& [text, s] : by_text) out.push_back(std::move(s));
   std::sort(out.begin(), out.end(),
-            [](const TestSeries& a, const TestSeries& b) { return a.labels < b.labels; });
+            [](const TestSeries& a, const TestSeries& b) {
+              return a.labels < b.labels;
+            });
   return out;
 }
 
-inline std::vector<std::string> SymbolsOf(const std::vector<TestSeries>& series) {
+inline std::vector<std::string> SymbolsOf(
+    const std::vector<TestSeries>& series) {
   std::set<std::string> set;
   for (const TestSeries& s : series) {
     for (const model::Label& l : s.labels) {
@@ -128,16 +135,17 @@ inline std::vector<std::string> SymbolsOf(const std::vector<TestSeries>& series)
 
 // Writes `series` (sorted) as a block under `parent`; refs receives the
 // series refs when non-null.
-inline absl::StatusOr<BlockMeta> WriteTestBlock(const std::string& parent, int64_t mint,
-                                                int64_t maxt,
-                                                const std::vector<TestSeries>& series,
-                                                const BlockWriterOptions& options = {},
-                                                std::vector<SeriesRef>* refs = nullptr) {
+inline absl::StatusOr<BlockMeta> WriteTestBlock(
+    const std::string& parent, int64_t mint, int64_t maxt,
+    const std::vector<TestSeries>& series,
+    const BlockWriterOptions& options = {},
+    std::vector<SeriesRef>* refs = nullptr) {
   auto w = BlockWriter::Create(parent, mint, maxt, SymbolsOf(series), options);
   if (!w.ok()) return w.status();
   for (const TestSeries& s : series) {
     std::vector<ChunkData> chunks;
-    for (const TestChunk& c : s.chunks) chunks.push_back({c.mint, c.maxt, c.bytes});
+    for (const TestChunk& c : s.chunks)
+      chunks.push_back({c.mint, c.maxt, c.bytes});
     absl::StatusOr<SeriesRef> ref = (*w)->AddSeries(s.labels, chunks);
     if (!ref.ok()) return ref.status();
     if (refs != nullptr) refs->push_back(*ref);
@@ -154,7 +162,8 @@ struct ReadResult {
   absl::Status status;
 };
 
-inline ReadResult ReadAll(Querier* q, const std::vector<model::Matcher>& matchers,
+inline ReadResult ReadAll(Querier* q,
+                          const std::vector<model::Matcher>& matchers,
                           int64_t mint = std::numeric_limits<int64_t>::min(),
                           int64_t maxt = std::numeric_limits<int64_t>::max()) {
   ReadResult r;
@@ -175,17 +184,19 @@ inline ReadResult ReadAll(Querier* q, const std::vector<model::Matcher>& matcher
 }
 
 inline bool SameSample(const model::Sample& a, const model::Sample& b) {
-  return a.t == b.t && std::bit_cast<uint64_t>(a.v) == std::bit_cast<uint64_t>(b.v);
+  return a.t == b.t &&
+         std::bit_cast<uint64_t>(a.v) == std::bit_cast<uint64_t>(b.v);
 }
 
 inline bool SameSamples(const std::vector<model::Sample>& a,
                         const std::vector<model::Sample>& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), SameSample);
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), SameSample);
 }
 
 // The samples of `series` in [mint, maxt], keyed by label text.
-inline SeriesSamples Expected(const std::vector<TestSeries>& series, int64_t mint,
-                              int64_t maxt) {
+inline SeriesSamples Expected(const std::vector<TestSeries>& series,
+                              int64_t mint, int64_t maxt) {
   SeriesSamples out;
   for (const TestSeries& s : series) {
     std::vector<model::Sample> in;

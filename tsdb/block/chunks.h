@@ -43,7 +43,8 @@ class ChunkWriter {
   ~ChunkWriter();
 
   // Appends a chunk; returns its reference.
-  absl::StatusOr<uint64_t> Write(chunkenc::Encoding encoding, absl::string_view data);
+  absl::StatusOr<uint64_t> Write(chunkenc::Encoding encoding,
+                                 absl::string_view data);
   // Fsyncs and closes every segment, then fsyncs the directory.
   // REQUIRES: Finish() has not been called.
   absl::Status Finish();
@@ -80,14 +81,16 @@ class ChunkReader {
 
   // Maps the segments in `dir` (files named by 6 digits, numbered from
   // 000001 without gaps; other names are ignored) and checks their headers.
-  static absl::StatusOr<std::unique_ptr<ChunkReader>> Open(const std::string& dir,
-                                                           const Options& options);
-  static absl::StatusOr<std::unique_ptr<ChunkReader>> Open(const std::string& dir) {
+  static absl::StatusOr<std::unique_ptr<ChunkReader>> Open(
+      const std::string& dir, const Options& options);
+  static absl::StatusOr<std::unique_ptr<ChunkReader>> Open(
+      const std::string& dir) {
     return Open(dir, Options{});
   }
   // Segments held in memory (tests, fuzzing); they must outlive the reader.
   static absl::StatusOr<std::unique_ptr<ChunkReader>> FromBytes(
-      std::vector<absl::string_view> segments, std::string name, const Options& options);
+      std::vector<absl::string_view> segments, std::string name,
+      const Options& options);
 
   ChunkReader(const ChunkReader&) = delete;
   ChunkReader& operator=(const ChunkReader&) = delete;
@@ -98,8 +101,9 @@ class ChunkReader {
 
   // Walks segment `index` from start to end, calling fn(ref, chunk) for
   // each chunk; kDataLoss at the first damaged chunk.
-  absl::Status ForEach(size_t index,
-                       const std::function<void(uint64_t, const Chunk&)>& fn) const;
+  absl::Status ForEach(
+      size_t index,
+      const std::function<void(uint64_t, const Chunk&)>& fn) const;
 
   size_t num_segments() const { return segments_.size(); }
   uint64_t size() const;
@@ -108,9 +112,11 @@ class ChunkReader {
   ChunkReader(std::string name, const Options& options)
       : name_(std::move(name)), options_(options) {}
   absl::Status CheckHeaders() const;
-  absl::Status Corrupt(size_t segment, uint64_t offset, absl::string_view what) const;
+  absl::Status Corrupt(size_t segment, uint64_t offset,
+                       absl::string_view what) const;
   // The chunk at `offset` of segment `index` and the offset after it.
-  absl::StatusOr<Chunk> ReadAt(size_t index, uint64_t offset, uint64_t* next) const;
+  absl::StatusOr<Chunk> ReadAt(size_t index, uint64_t offset,
+                               uint64_t* next) const;
 
   std::string name_;  // The directory, for errors.
   Options options_;

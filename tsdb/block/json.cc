@@ -18,18 +18,21 @@ class Parser {
     JsonValue v;
     RETURN_IF_ERROR(Value(&v, 0));
     SkipSpace();
-    if (pos_ != doc_.size()) return Error("unexpected bytes after the document");
+    if (pos_ != doc_.size())
+      return Error("unexpected bytes after the document");
     return v;
   }
 
  private:
   absl::Status Error(absl::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat("offset ", pos_, ": ", what));
+    return absl::InvalidArgumentError(
+        absl::StrCat("offset ", pos_, ": ", what));
   }
   bool AtEnd() const { return pos_ >= doc_.size(); }
   char Peek() const { return doc_[pos_]; }
   void SkipSpace() {
-    while (!AtEnd() && (Peek() == ' ' || Peek() == '\t' || Peek() == '\n' || Peek() == '\r')) {
+    while (!AtEnd() && (Peek() == ' ' || Peek() == '\t' || Peek() == '\n' ||
+                        Peek() == '\r')) {
       ++pos_;
     }
   }
@@ -81,7 +84,8 @@ class Parser {
       if (AtEnd() || Peek() != '"') return Error("expected a member name");
       std::string key;
       RETURN_IF_ERROR(String(&key));
-      if (v->Find(key) != nullptr) return Error(absl::StrCat("duplicate member \"", key, "\""));
+      if (v->Find(key) != nullptr)
+        return Error(absl::StrCat("duplicate member \"", key, "\""));
       SkipSpace();
       if (AtEnd() || Peek() != ':') return Error("expected ':'");
       ++pos_;
@@ -194,7 +198,8 @@ class Parser {
         ++pos_;
         return absl::OkStatus();
       }
-      if (static_cast<unsigned char>(c) < 0x20) return Error("control character in string");
+      if (static_cast<unsigned char>(c) < 0x20)
+        return Error("control character in string");
       if (c != '\\') {
         out->push_back(c);
         ++pos_;
@@ -258,7 +263,9 @@ const JsonValue* JsonValue::Find(absl::string_view key) const {
   return nullptr;
 }
 
-absl::StatusOr<JsonValue> ParseJson(absl::string_view doc) { return Parser(doc).Document(); }
+absl::StatusOr<JsonValue> ParseJson(absl::string_view doc) {
+  return Parser(doc).Document();
+}
 
 void AppendJsonString(std::string* out, absl::string_view s) {
   out->push_back('"');

@@ -19,10 +19,10 @@ struct JsonValue {
 
   Type type = Type::kNull;
   bool boolean = false;
-  std::string text;                  // kString: the decoded string; kNumber: as written.
-  std::vector<JsonValue> items;      // kArray elements; kObject member values.
-  std::vector<std::string> keys;     // kObject member names, parallel to items.
-  size_t offset = 0;                 // Where the value starts in the document.
+  std::string text;  // kString: the decoded string; kNumber: as written.
+  std::vector<JsonValue> items;   // kArray elements; kObject member values.
+  std::vector<std::string> keys;  // kObject member names, parallel to items.
+  size_t offset = 0;              // Where the value starts in the document.
 
   // The member `key` of an object, or null.
   const JsonValue* Find(absl::string_view key) const;

@@ -67,35 +67,41 @@ class MetaParser {
   explicit MetaParser(absl::string_view name) : name_(name) {}
 
   absl::Status Error(const JsonValue* at, absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat(name_, ": offset ", at == nullptr ? 0 : at->offset,
-                                            ": ", what));
+    return absl::DataLossError(absl::StrCat(
+        name_, ": offset ", at == nullptr ? 0 : at->offset, ": ", what));
   }
 
-  absl::StatusOr<const JsonValue*> Member(const JsonValue& obj, absl::string_view key,
-                                          JsonValue::Type type, bool required) const {
+  absl::StatusOr<const JsonValue*> Member(const JsonValue& obj,
+                                          absl::string_view key,
+                                          JsonValue::Type type,
+                                          bool required) const {
     const JsonValue* v = obj.Find(key);
     if (v == nullptr) {
       if (required) return Error(&obj, absl::StrCat("missing \"", key, "\""));
       return nullptr;
     }
-    if (v->type != type) return Error(v, absl::StrCat("\"", key, "\" has the wrong type"));
+    if (v->type != type)
+      return Error(v, absl::StrCat("\"", key, "\" has the wrong type"));
     return v;
   }
 
   template <typename Int>
-  absl::Status Integer(const JsonValue& obj, absl::string_view key, bool required,
-                       Int* out) const {
-    ASSIGN_OR_RETURN(const JsonValue* v, Member(obj, key, JsonValue::Type::kNumber, required));
+  absl::Status Integer(const JsonValue& obj, absl::string_view key,
+                       bool required, Int* out) const {
+    ASSIGN_OR_RETURN(const JsonValue* v,
+                     Member(obj, key, JsonValue::Type::kNumber, required));
     if (v == nullptr) return absl::OkStatus();
     bool integral = v->text.find_first_of(".eE") == std::string::npos;
     if (!integral || !absl::SimpleAtoi(v->text, out)) {
-      return Error(v, absl::StrCat("\"", key, "\" is not a ", sizeof(Int) * 8, "-bit integer"));
+      return Error(v, absl::StrCat("\"", key, "\" is not a ", sizeof(Int) * 8,
+                                   "-bit integer"));
     }
     return absl::OkStatus();
   }
 
   absl::StatusOr<Ulid> UlidOf(const JsonValue& v) const {
-    if (v.type != JsonValue::Type::kString) return Error(&v, "ULID is not a string");
+    if (v.type != JsonValue::Type::kString)
+      return Error(&v, "ULID is not a string");
     absl::StatusOr<Ulid> u = Ulid::Parse(v.text);
     if (!u.ok()) return Error(&v, u.status().message());
     return *u;
@@ -117,7 +123,8 @@ std::string EncodeMeta(const BlockMeta& meta) {
   if (meta.stats.num_samples != 0) e.Uint("numSamples", meta.stats.num_samples);
   if (meta.stats.num_series != 0) e.Uint("numSeries", meta.stats.num_series);
   if (meta.stats.num_chunks != 0) e.Uint("numChunks", meta.stats.num_chunks);
-  if (meta.stats.num_tombstones != 0) e.Uint("numTombstones", meta.stats.num_tombstones);
+  if (meta.stats.num_tombstones != 0)
+    e.Uint("numTombstones", meta.stats.num_tombstones);
   e.Close('}');
   e.Open("compaction", '{');
   e.Int("level", meta.compaction_level);
@@ -150,11 +157,13 @@ std::string EncodeMeta(const BlockMeta& meta) {
   return e.Take();
 }
 
-absl::StatusOr<BlockMeta> ParseMeta(absl::string_view json, absl::string_view name) {
+absl::StatusOr<BlockMeta> ParseMeta(absl::string_view json,
+                                    absl::string_view name) {
   MetaParser p(name);
   absl::StatusOr<JsonValue> doc = ParseJson(json);
   if (!doc.ok()) {
-    return absl::DataLossError(absl::StrCat(name, ": malformed JSON: ", doc.status().message()));
+    return absl::DataLossError(
+        absl::StrCat(name, ": malformed JSON: ", doc.status().message()));
   }
   using Type = JsonValue::Type;
   if (doc->type != Type::kObject) return p.Error(&*doc, "not a JSON object");
@@ -162,51 +171,68 @@ absl::StatusOr<BlockMeta> ParseMeta(absl::string_view json, absl::string_view na
   int64_t version = 0;
   RETURN_IF_ERROR(p.Integer(*doc, "version", true, &version));
   if (version != kMetaVersion) {
-    return p.Error(doc->Find("version"), absl::StrCat("unsupported version ", version));
+    return p.Error(doc->Find("version"),
+                   absl::StrCat("unsupported version ", version));
   }
-  ASSIGN_OR_RETURN(const JsonValue* ulid, p.Member(*doc, "ulid", Type::kString, true));
+  ASSIGN_OR_RETURN(const JsonValue* ulid,
+                   p.Member(*doc, "ulid", Type::kString, true));
   ASSIGN_OR_RETURN(meta.ulid, p.UlidOf(*ulid));
   RETURN_IF_ERROR(p.Integer(*doc, "minTime", true, &meta.min_time));
   RETURN_IF_ERROR(p.Integer(*doc, "maxTime", true, &meta.max_time));
-  if (meta.min_time > meta.max_time) return p.Error(&*doc, "minTime after maxTime");
+  if (meta.min_time > meta.max_time)
+    return p.Error(&*doc, "minTime after maxTime");
 
-  ASSIGN_OR_RETURN(const JsonValue* stats, p.Member(*doc, "stats", Type::kObject, true));
-  RETURN_IF_ERROR(p.Integer(*stats, "numSamples", false, &meta.stats.num_samples));
-  RETURN_IF_ERROR(p.Integer(*stats, "numSeries", false, &meta.stats.num_series));
-  RETURN_IF_ERROR(p.Integer(*stats, "numChunks", false, &meta.stats.num_chunks));
-  RETURN_IF_ERROR(p.Integer(*stats, "numTombstones", false, &meta.stats.num_tombstones));
+  ASSIGN_OR_RETURN(const JsonValue* stats,
+                   p.Member(*doc, "stats", Type::kObject, true));
+  RETURN_IF_ERROR(
+      p.Integer(*stats, "numSamples", false, &meta.stats.num_samples));
+  RETURN_IF_ERROR(
+      p.Integer(*stats, "numSeries", false, &meta.stats.num_series));
+  RETURN_IF_ERROR(
+      p.Integer(*stats, "numChunks", false, &meta.stats.num_chunks));
+  RETURN_IF_ERROR(
+      p.Integer(*stats, "numTombstones", false, &meta.stats.num_tombstones));
 
-  ASSIGN_OR_RETURN(const JsonValue* comp, p.Member(*doc, "compaction", Type::kObject, true));
+  ASSIGN_OR_RETURN(const JsonValue* comp,
+                   p.Member(*doc, "compaction", Type::kObject, true));
   int64_t level = 0;
   RETURN_IF_ERROR(p.Integer(*comp, "level", true, &level));
   if (level < 1 || level > 1000) {
-    return p.Error(comp->Find("level"), absl::StrCat("implausible compaction level ", level));
+    return p.Error(comp->Find("level"),
+                   absl::StrCat("implausible compaction level ", level));
   }
   meta.compaction_level = static_cast<int>(level);
-  ASSIGN_OR_RETURN(const JsonValue* sources, p.Member(*comp, "sources", Type::kArray, false));
+  ASSIGN_OR_RETURN(const JsonValue* sources,
+                   p.Member(*comp, "sources", Type::kArray, false));
   if (sources != nullptr) {
     for (const JsonValue& s : sources->items) {
       ASSIGN_OR_RETURN(Ulid u, p.UlidOf(s));
       meta.sources.push_back(u);
     }
   }
-  ASSIGN_OR_RETURN(const JsonValue* parents, p.Member(*comp, "parents", Type::kArray, false));
+  ASSIGN_OR_RETURN(const JsonValue* parents,
+                   p.Member(*comp, "parents", Type::kArray, false));
   if (parents != nullptr) {
     for (const JsonValue& item : parents->items) {
-      if (item.type != Type::kObject) return p.Error(&item, "parent is not an object");
+      if (item.type != Type::kObject)
+        return p.Error(&item, "parent is not an object");
       BlockDesc d;
-      ASSIGN_OR_RETURN(const JsonValue* u, p.Member(item, "ulid", Type::kString, true));
+      ASSIGN_OR_RETURN(const JsonValue* u,
+                       p.Member(item, "ulid", Type::kString, true));
       ASSIGN_OR_RETURN(d.ulid, p.UlidOf(*u));
       RETURN_IF_ERROR(p.Integer(item, "minTime", true, &d.min_time));
       RETURN_IF_ERROR(p.Integer(item, "maxTime", true, &d.max_time));
       meta.parents.push_back(d);
     }
   }
-  ASSIGN_OR_RETURN(const JsonValue* deletable, p.Member(*comp, "deletable", Type::kBool, false));
+  ASSIGN_OR_RETURN(const JsonValue* deletable,
+                   p.Member(*comp, "deletable", Type::kBool, false));
   meta.deletable = deletable != nullptr && deletable->boolean;
-  ASSIGN_OR_RETURN(const JsonValue* failed, p.Member(*comp, "failed", Type::kBool, false));
+  ASSIGN_OR_RETURN(const JsonValue* failed,
+                   p.Member(*comp, "failed", Type::kBool, false));
   meta.compaction_failed = failed != nullptr && failed->boolean;
-  ASSIGN_OR_RETURN(const JsonValue* hints, p.Member(*comp, "hints", Type::kArray, false));
+  ASSIGN_OR_RETURN(const JsonValue* hints,
+                   p.Member(*comp, "hints", Type::kArray, false));
   if (hints != nullptr) {
     for (const JsonValue& h : hints->items) {
       if (h.type != Type::kString) return p.Error(&h, "hint is not a string");
@@ -223,7 +249,8 @@ absl::StatusOr<BlockMeta> ReadMeta(const std::string& dir) {
 }
 
 absl::Status WriteMeta(const std::string& dir, const BlockMeta& meta) {
-  return WriteFileAtomic(absl::StrCat(dir, "/", kMetaFilename), EncodeMeta(meta));
+  return WriteFileAtomic(absl::StrCat(dir, "/", kMetaFilename),
+                         EncodeMeta(meta));
 }
 
 }  // namespace vigil::tsdb::block

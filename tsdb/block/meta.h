@@ -41,7 +41,7 @@ struct BlockMeta {
   BlockStats stats;
   // Compaction: 1 for blocks cut from the head, +1 per compaction.
   int compaction_level = 1;
-  std::vector<Ulid> sources;     // The level-1 blocks this one holds.
+  std::vector<Ulid> sources;       // The level-1 blocks this one holds.
   std::vector<BlockDesc> parents;  // The blocks compacted into this one.
   bool deletable = false;
   bool compaction_failed = false;
@@ -55,7 +55,8 @@ std::string EncodeMeta(const BlockMeta& meta);
 // Parses meta.json text. Unknown members are ignored (other writers add
 // some); malformed JSON, missing or mistyped members, a version other
 // than 1, or min_time > max_time fail with kDataLoss naming `name`.
-absl::StatusOr<BlockMeta> ParseMeta(absl::string_view json, absl::string_view name);
+absl::StatusOr<BlockMeta> ParseMeta(absl::string_view json,
+                                    absl::string_view name);
 
 // Reads `<dir>/meta.json` (kNotFound when it does not exist).
 absl::StatusOr<BlockMeta> ReadMeta(const std::string& dir);

@@ -17,8 +17,8 @@ class BlockSeries final : public Series {
  public:
   const model::Labels& labels() const override { return labels_; }
   std::unique_ptr<SampleIterator> Iterator() const override {
-    return std::make_unique<SeriesIterator>(&block_->chunks(), block_, chunks_, deleted_,
-                                            mint_, maxt_);
+    return std::make_unique<SeriesIterator>(&block_->chunks(), block_, chunks_,
+                                            deleted_, mint_, maxt_);
   }
 
   std::shared_ptr<const Block> block_;
@@ -31,7 +31,8 @@ class BlockSeries final : public Series {
 // No series; Err() is `status`.
 class EmptySeriesSet final : public SeriesSet {
  public:
-  explicit EmptySeriesSet(absl::Status status = absl::OkStatus()) : status_(std::move(status)) {}
+  explicit EmptySeriesSet(absl::Status status = absl::OkStatus())
+      : status_(std::move(status)) {}
   bool Next() override { return false; }
   const Series& At() const override { return series_; }
   absl::Status Err() const override { return status_; }
@@ -43,9 +44,12 @@ class EmptySeriesSet final : public SeriesSet {
 
 class BlockSeriesSet final : public SeriesSet {
  public:
-  BlockSeriesSet(std::shared_ptr<const Block> block, index::Postings refs, int64_t mint,
-                 int64_t maxt)
-      : block_(std::move(block)), refs_(std::move(refs)), mint_(mint), maxt_(maxt) {
+  BlockSeriesSet(std::shared_ptr<const Block> block, index::Postings refs,
+                 int64_t mint, int64_t maxt)
+      : block_(std::move(block)),
+        refs_(std::move(refs)),
+        mint_(mint),
+        maxt_(maxt) {
     cur_.block_ = block_;
     cur_.mint_ = mint;
     cur_.maxt_ = maxt;
@@ -106,16 +110,19 @@ class BlockSeriesSet final : public SeriesSet {
 
 class BlockQuerier final : public Querier {
  public:
-  explicit BlockQuerier(std::shared_ptr<const Block> block) : block_(std::move(block)) {}
+  explicit BlockQuerier(std::shared_ptr<const Block> block)
+      : block_(std::move(block)) {}
 
-  std::unique_ptr<SeriesSet> Select(const std::vector<model::Matcher>& matchers, int64_t mint,
-                                    int64_t maxt) override {
+  std::unique_ptr<SeriesSet> Select(const std::vector<model::Matcher>& matchers,
+                                    int64_t mint, int64_t maxt) override {
     if (matchers.empty() || mint > maxt || !block_->Overlaps(mint, maxt)) {
       return std::make_unique<EmptySeriesSet>();
     }
-    absl::StatusOr<index::Postings> refs = index::PostingsForMatchers(block_->index(), matchers);
+    absl::StatusOr<index::Postings> refs =
+        index::PostingsForMatchers(block_->index(), matchers);
     if (!refs.ok()) return std::make_unique<EmptySeriesSet>(refs.status());
-    return std::make_unique<BlockSeriesSet>(block_, std::move(*refs), mint, maxt);
+    return std::make_unique<BlockSeriesSet>(block_, std::move(*refs), mint,
+                                            maxt);
   }
 
   absl::StatusOr<std::vector<std::string>> LabelNames(
@@ -129,7 +136,8 @@ class BlockQuerier final : public Querier {
   }
 
   absl::StatusOr<std::vector<std::string>> LabelValues(
-      absl::string_view name, const std::vector<model::Matcher>& matchers) override {
+      absl::string_view name,
+      const std::vector<model::Matcher>& matchers) override {
     if (matchers.empty()) return block_->index().LabelValues(name);
     std::set<std::string> values;
     RETURN_IF_ERROR(ForEachMatching(matchers, [&](const model::Labels& labels) {
@@ -141,7 +149,8 @@ class BlockQuerier final : public Querier {
 
  private:
   template <typename Fn>
-  absl::Status ForEachMatching(const std::vector<model::Matcher>& matchers, Fn fn) {
+  absl::Status ForEachMatching(const std::vector<model::Matcher>& matchers,
+                               Fn fn) {
     ASSIGN_OR_RETURN(index::Postings refs,
                      index::PostingsForMatchers(block_->index(), matchers));
     model::Labels labels;

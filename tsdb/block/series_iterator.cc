@@ -6,8 +6,8 @@ namespace vigil::tsdb::block {
 
 SeriesIterator::SeriesIterator(const ChunkReader* reader,
                                std::shared_ptr<const void> keep_alive,
-                               std::vector<index::ChunkMeta> chunks, Intervals deleted,
-                               int64_t mint, int64_t maxt)
+                               std::vector<index::ChunkMeta> chunks,
+                               Intervals deleted, int64_t mint, int64_t maxt)
     : reader_(reader),
       keep_alive_(std::move(keep_alive)),
       chunks_(std::move(chunks)),
@@ -24,7 +24,8 @@ bool SeriesIterator::Finish(absl::Status s) {
 }
 
 bool SeriesIterator::Deleted(int64_t t) {
-  while (next_deleted_ < deleted_.size() && deleted_[next_deleted_].maxt < t) ++next_deleted_;
+  while (next_deleted_ < deleted_.size() && deleted_[next_deleted_].maxt < t)
+    ++next_deleted_;
   return next_deleted_ < deleted_.size() && deleted_[next_deleted_].mint <= t;
 }
 
@@ -36,8 +37,9 @@ bool SeriesIterator::OpenNextChunk() {
     absl::StatusOr<Chunk> chunk = reader_->Read(c.ref);
     if (!chunk.ok()) return Finish(chunk.status());
     if (chunk->encoding != chunkenc::Encoding::kXOR) {
-      return Finish(absl::DataLossError(absl::StrCat("chunk ", c.ref, ": unsupported encoding ",
-                                                     static_cast<int>(chunk->encoding))));
+      return Finish(absl::DataLossError(
+          absl::StrCat("chunk ", c.ref, ": unsupported encoding ",
+                       static_cast<int>(chunk->encoding))));
     }
     it_.Reset(chunk->data);
     in_chunk_ = true;
@@ -83,8 +85,8 @@ bool SeriesIterator::Seek(int64_t t) {
   }
   if (it_.Seek(t)) return Settle();
   if (!it_.Err().ok()) {
-    return Finish(absl::DataLossError(
-        absl::StrCat("chunk ", chunks_[next_chunk_ - 1].ref, ": ", it_.Err().message())));
+    return Finish(absl::DataLossError(absl::StrCat(
+        "chunk ", chunks_[next_chunk_ - 1].ref, ": ", it_.Err().message())));
   }
   return Next();
 }

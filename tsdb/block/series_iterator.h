@@ -19,9 +19,10 @@ class SeriesIterator final : public SampleIterator {
  public:
   // `chunks` in time order, each overlapping [mint, maxt]; `deleted` as
   // Tombstones::Get. `keep_alive` owns `reader` (may be null in tests).
-  SeriesIterator(const ChunkReader* reader, std::shared_ptr<const void> keep_alive,
-                 std::vector<index::ChunkMeta> chunks, Intervals deleted, int64_t mint,
-                 int64_t maxt);
+  SeriesIterator(const ChunkReader* reader,
+                 std::shared_ptr<const void> keep_alive,
+                 std::vector<index::ChunkMeta> chunks, Intervals deleted,
+                 int64_t mint, int64_t maxt);
 
   bool Next() override;
   bool Seek(int64_t t) override;

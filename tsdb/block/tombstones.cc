@@ -25,10 +25,9 @@ bool Touches(const Interval& a, const Interval& b) {
 void AddInterval(Intervals* list, Interval in) {
   // First interval that may merge with `in`: the first whose end reaches
   // the instant before in.mint.
-  auto first = std::lower_bound(list->begin(), list->end(), in,
-                                [](const Interval& a, const Interval& b) {
-                                  return !Touches(a, b);
-                                });
+  auto first = std::lower_bound(
+      list->begin(), list->end(), in,
+      [](const Interval& a, const Interval& b) { return !Touches(a, b); });
   auto last = first;
   while (last != list->end() && Touches(in, *last)) {
     in.mint = std::min(in.mint, last->mint);
@@ -68,16 +67,21 @@ std::string EncodeTombstones(const Tombstones& t) {
   return out;
 }
 
-absl::StatusOr<Tombstones> DecodeTombstones(absl::string_view data, absl::string_view name) {
+absl::StatusOr<Tombstones> DecodeTombstones(absl::string_view data,
+                                            absl::string_view name) {
   auto corrupt = [&](uint64_t off, absl::string_view what) {
-    return absl::DataLossError(absl::StrCat("tombstones ", name, ": offset ", off, ": ", what));
+    return absl::DataLossError(
+        absl::StrCat("tombstones ", name, ": offset ", off, ": ", what));
   };
   if (data.size() < kHeaderSize + kCrcSize) return corrupt(0, "file too short");
-  if (GetBE32(data.data()) != kTombstonesMagic) return corrupt(0, "bad magic number");
+  if (GetBE32(data.data()) != kTombstonesMagic)
+    return corrupt(0, "bad magic number");
   if (static_cast<uint8_t>(data[4]) != kTombstonesFormatV1) {
-    return corrupt(4, absl::StrCat("unknown format version ", static_cast<int>(data[4])));
+    return corrupt(
+        4, absl::StrCat("unknown format version ", static_cast<int>(data[4])));
   }
-  absl::string_view body = data.substr(kHeaderSize, data.size() - kHeaderSize - kCrcSize);
+  absl::string_view body =
+      data.substr(kHeaderSize, data.size() - kHeaderSize - kCrcSize);
   if (Crc32c(body) != GetBE32(data.data() + data.size() - kCrcSize)) {
     return corrupt(data.size() - kCrcSize, "checksum mismatch");
   }
@@ -104,7 +108,8 @@ absl::StatusOr<Tombstones> ReadTombstones(const std::string& dir) {
 }
 
 absl::Status WriteTombstones(const std::string& dir, const Tombstones& t) {
-  return WriteFileAtomic(absl::StrCat(dir, "/", kTombstonesFilename), EncodeTombstones(t));
+  return WriteFileAtomic(absl::StrCat(dir, "/", kTombstonesFilename),
+                         EncodeTombstones(t));
 }
 
 }  // namespace vigil::tsdb::block

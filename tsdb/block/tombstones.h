@@ -61,7 +61,8 @@ class Tombstones {
 std::string EncodeTombstones(const Tombstones& t);
 // Parses a tombstones file; kDataLoss naming `name` on a bad magic,
 // version, checksum or entry.
-absl::StatusOr<Tombstones> DecodeTombstones(absl::string_view data, absl::string_view name);
+absl::StatusOr<Tombstones> DecodeTombstones(absl::string_view data,
+                                            absl::string_view name);
 
 // Reads `<dir>/tombstones`; a missing file means no tombstones, as in
 // Prometheus.

@@ -44,7 +44,8 @@ void FillRandom(uint8_t* p, size_t n) {
 Ulid Ulid::FromParts(uint64_t unix_ms, const std::array<uint8_t, 10>& entropy) {
   Ulid u;
   unix_ms &= kMaxTime;
-  for (int i = 0; i < 6; ++i) u.bytes_[i] = static_cast<uint8_t>(unix_ms >> (40 - 8 * i));
+  for (int i = 0; i < 6; ++i)
+    u.bytes_[i] = static_cast<uint8_t>(unix_ms >> (40 - 8 * i));
   for (int i = 0; i < 10; ++i) u.bytes_[6 + i] = entropy[i];
   return u;
 }
@@ -96,12 +97,14 @@ absl::StatusOr<Ulid> Ulid::Parse(absl::string_view text) {
           absl::StrCat("ULID \"", text, "\": invalid character at ", c));
     }
     if (c == 0 && value > 7) {
-      return absl::InvalidArgumentError(absl::StrCat("ULID \"", text, "\" overflows 128 bits"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("ULID \"", text, "\" overflows 128 bits"));
     }
     for (int b = 0; b < 5; ++b) {
       int bit = static_cast<int>(c) * 5 + b - 2;
       if (bit < 0) continue;
-      if ((value >> (4 - b)) & 1) u.bytes_[bit / 8] |= static_cast<uint8_t>(1 << (7 - bit % 8));
+      if ((value >> (4 - b)) & 1)
+        u.bytes_[bit / 8] |= static_cast<uint8_t>(1 << (7 - bit % 8));
     }
   }
   return u;

@@ -24,7 +24,8 @@ class Ulid {
   // A new ULID for the current time.
   static Ulid Now();
   // From a time and 80 given random bits (tests).
-  static Ulid FromParts(uint64_t unix_ms, const std::array<uint8_t, 10>& entropy);
+  static Ulid FromParts(uint64_t unix_ms,
+                        const std::array<uint8_t, 10>& entropy);
   // Parses the text form (case-insensitive). kInvalidArgument when it is
   // not 26 base32 characters or overflows 128 bits.
   static absl::StatusOr<Ulid> Parse(absl::string_view text);
@@ -33,9 +34,13 @@ class Ulid {
   std::string ToString() const;
   const std::array<uint8_t, 16>& bytes() const { return bytes_; }
 
-  friend bool operator==(const Ulid& a, const Ulid& b) { return a.bytes_ == b.bytes_; }
+  friend bool operator==(const Ulid& a, const Ulid& b) {
+    return a.bytes_ == b.bytes_;
+  }
   friend bool operator!=(const Ulid& a, const Ulid& b) { return !(a == b); }
-  friend bool operator<(const Ulid& a, const Ulid& b) { return a.bytes_ < b.bytes_; }
+  friend bool operator<(const Ulid& a, const Ulid& b) {
+    return a.bytes_ < b.bytes_;
+  }
 
  private:
   std::array<uint8_t, 16> bytes_;  // Big-endian: time first.

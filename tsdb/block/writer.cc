@@ -25,18 +25,22 @@ absl::StatusOr<std::unique_ptr<BlockWriter>> BlockWriter::Create(
   m.min_time = min_time;
   m.max_time = max_time;
   m.compaction_level = options.compaction_level;
-  m.sources = options.sources.empty() ? std::vector<Ulid>{m.ulid} : options.sources;
+  m.sources =
+      options.sources.empty() ? std::vector<Ulid>{m.ulid} : options.sources;
   m.parents = options.parents;
   w->dir_ = absl::StrCat(parent_dir, "/", m.ulid.ToString());
   w->tmp_dir_ = w->dir_ + kTmpForCreationSuffix;
   // From here on the destructor removes the temporary directory on error.
   RETURN_IF_ERROR(RemoveAll(w->tmp_dir_));
   RETURN_IF_ERROR(CreateDirs(w->tmp_dir_));
-  ASSIGN_OR_RETURN(w->chunks_, ChunkWriter::Create(absl::StrCat(w->tmp_dir_, "/", kChunksDirname),
-                                                   options.segment_size));
-  ASSIGN_OR_RETURN(w->index_, index::IndexWriter::Create(
-                                  absl::StrCat(w->tmp_dir_, "/", kIndexFilename),
-                                  std::move(symbols)));
+  ASSIGN_OR_RETURN(
+      w->chunks_,
+      ChunkWriter::Create(absl::StrCat(w->tmp_dir_, "/", kChunksDirname),
+                          options.segment_size));
+  ASSIGN_OR_RETURN(
+      w->index_,
+      index::IndexWriter::Create(absl::StrCat(w->tmp_dir_, "/", kIndexFilename),
+                                 std::move(symbols)));
   return w;
 }
 
@@ -49,8 +53,8 @@ absl::Status BlockWriter::Fail(absl::Status s) {
   return status_;
 }
 
-absl::StatusOr<SeriesRef> BlockWriter::AddSeries(const model::Labels& labels,
-                                                 const std::vector<ChunkData>& chunks) {
+absl::StatusOr<SeriesRef> BlockWriter::AddSeries(
+    const model::Labels& labels, const std::vector<ChunkData>& chunks) {
   if (!status_.ok()) return status_;
   if (finished_) return absl::FailedPreconditionError("AddSeries after Finish");
   if (chunks.empty()) {
@@ -71,9 +75,9 @@ absl::StatusOr<SeriesRef> BlockWriter::AddSeries(const model::Labels& labels,
       problem = "is outside the block's time range";
     }
     if (!problem.empty()) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat(
-          "block: chunk ", i, " [", c.mint, ", ", c.maxt, "] of ", labels.ToString(), " ",
-          problem)));
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("block: chunk ", i, " [", c.mint, ", ", c.maxt, "] of ",
+                       labels.ToString(), " ", problem)));
     }
     samples += GetBE16(c.bytes.data());
   }
@@ -93,14 +97,16 @@ absl::StatusOr<SeriesRef> BlockWriter::AddSeries(const model::Labels& labels,
 
 absl::StatusOr<BlockMeta> BlockWriter::Finish() {
   if (!status_.ok()) return status_;
-  if (finished_) return absl::FailedPreconditionError("block: Finish called twice");
+  if (finished_)
+    return absl::FailedPreconditionError("block: Finish called twice");
   meta_.stats.num_tombstones = tombstones_.NumIntervals();
   absl::Status s = chunks_->Finish();
   if (s.ok()) s = index_->Finish();
   if (s.ok()) s = WriteTombstones(tmp_dir_, tombstones_);
   if (s.ok()) s = WriteMeta(tmp_dir_, meta_);  // Also fsyncs tmp_dir_.
   if (s.ok() && std::filesystem::exists(dir_)) {
-    s = absl::AlreadyExistsError(absl::StrCat("block directory ", dir_, " already exists"));
+    s = absl::AlreadyExistsError(
+        absl::StrCat("block directory ", dir_, " already exists"));
   }
   if (s.ok() && std::rename(tmp_dir_.c_str(), dir_.c_str()) != 0) {
     s = ErrnoStatus(errno, "rename", tmp_dir_);

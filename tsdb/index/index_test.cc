@@ -21,20 +21,34 @@ using model::Labels;
 // (bar_total{z="q"}, foo{a="1",b="x"}, foo{a="2"}); its symbol table also
 // holds "" because Prometheus's head lists it.
 constexpr char kPromtoolIndexHex[] =
-    "baaad700020000002a0000000b0001310132085f5f6e616d655f5f01610162096261725f746f"
-    "74616c03666f6f01710178017acecf1ab70000000000000000000e0203060a0801f483f4f690"
-    "5d0008ebe80669000000000000000000000000001103030704010509018080f4f6905d98751f"
-    "c0a46fbb000000000000000000000e0203070402018080f4f6905d003bf7f09cda0000000010"
-    "00000001000000020000000600000007db9e7ded000000100000000100000002000000010000"
-    "0002461967b50000000c0000000100000001000000099ffdd7750000000c0000000100000001"
-    "000000086d9654760000001000000003000000040000000600000008d7772951000000080000"
-    "00010000000473a34a390000000c000000020000000600000008dc4f561b0000000800000001"
-    "0000000692983ace0000000800000001000000083ee085e90000000800000001000000069298"
-    "3ace00000008000000010000000473a34a390000001f0000000401085f5f6e616d655f5f9401"
-    "010161ac01010162c40101017ad801f11e85fb0000004b00000007020000ec0102085f5f6e61"
-    "6d655f5f096261725f746f74616c840202085f5f6e616d655f5f03666f6f94020201610131a8"
-    "020201610132b8020201620178c80202017a0171d8026c6b9668000000000000000500000000"
-    "000000370000000000000093000000000000016800000000000000ec000000000000018f4262"
+    "baaad700020000002a0000000b0001310132085f5f6e616d655f5f01610162096261725f74"
+    "6f"
+    "74616c03666f6f01710178017acecf1ab70000000000000000000e0203060a0801f483f4f6"
+    "90"
+    "5d0008ebe80669000000000000000000000000001103030704010509018080f4f6905d9875"
+    "1f"
+    "c0a46fbb000000000000000000000e0203070402018080f4f6905d003bf7f09cda00000000"
+    "10"
+    "00000001000000020000000600000007db9e7ded0000001000000001000000020000000100"
+    "00"
+    "0002461967b50000000c0000000100000001000000099ffdd7750000000c00000001000000"
+    "01"
+    "000000086d9654760000001000000003000000040000000600000008d77729510000000800"
+    "00"
+    "00010000000473a34a390000000c000000020000000600000008dc4f561b00000008000000"
+    "01"
+    "0000000692983ace0000000800000001000000083ee085e900000008000000010000000692"
+    "98"
+    "3ace00000008000000010000000473a34a390000001f0000000401085f5f6e616d655f5f94"
+    "01"
+    "010161ac01010162c40101017ad801f11e85fb0000004b00000007020000ec0102085f5f6e"
+    "61"
+    "6d655f5f096261725f746f74616c840202085f5f6e616d655f5f03666f6f94020201610131"
+    "a8"
+    "020201610132b8020201620178c80202017a0171d8026c6b96680000000000000005000000"
+    "00"
+    "000000370000000000000093000000000000016800000000000000ec000000000000018f42"
+    "62"
     "9b21";
 
 std::string TempDir() {
@@ -61,10 +75,13 @@ std::vector<std::string> SymbolsOf(const std::vector<TestSeries>& series) {
 }
 
 // Writes `series` (sorted here) to `path`; returns the refs.
-std::vector<SeriesRef> WriteIndex(const std::string& path, std::vector<TestSeries>* series,
+std::vector<SeriesRef> WriteIndex(const std::string& path,
+                                  std::vector<TestSeries>* series,
                                   std::vector<std::string> extra_symbols = {}) {
   std::sort(series->begin(), series->end(),
-            [](const TestSeries& a, const TestSeries& b) { return a.labels < b.labels; });
+            [](const TestSeries& a, const TestSeries& b) {
+              return a.labels < b.labels;
+            });
   std::vector<std::string> symbols = SymbolsOf(*series);
   symbols.insert(symbols.end(), extra_symbols.begin(), extra_symbols.end());
   auto w = IndexWriter::Create(path, symbols);
@@ -100,15 +117,18 @@ TEST(IndexReaderTest, ReadsPromtoolIndex) {
   std::string bytes = absl::HexStringToBytes(kPromtoolIndexHex);
   auto r = IndexReader::FromBytes(bytes, "promtool");
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ((*r)->LabelNames(), (std::vector<std::string>{"__name__", "a", "b", "z"}));
-  EXPECT_EQ(*(*r)->LabelValues("__name__"), (std::vector<std::string>{"bar_total", "foo"}));
+  EXPECT_EQ((*r)->LabelNames(),
+            (std::vector<std::string>{"__name__", "a", "b", "z"}));
+  EXPECT_EQ(*(*r)->LabelValues("__name__"),
+            (std::vector<std::string>{"bar_total", "foo"}));
   EXPECT_EQ(*(*r)->Get("__name__", "foo"), (Postings{6, 8}));
   EXPECT_EQ(*(*r)->All(), (Postings{4, 6, 8}));
   Labels labels;
   std::vector<ChunkMeta> chunks;
   ASSERT_TRUE((*r)->Series(6, &labels, &chunks).ok());
   EXPECT_EQ(labels.ToString(), R"({__name__="foo", a="1", b="x"})");
-  EXPECT_EQ(chunks, (std::vector<ChunkMeta>{{31, 1600000000000, 1600000015000}}));
+  EXPECT_EQ(chunks,
+            (std::vector<ChunkMeta>{{31, 1600000000000, 1600000015000}}));
   EXPECT_TRUE((*r)->Verify().ok()) << (*r)->Verify();
 }
 
@@ -121,10 +141,12 @@ std::vector<TestSeries> RandomSeries(int n, std::mt19937_64* rng) {
     std::vector<std::pair<std::string, std::string>> pairs;
     pairs.emplace_back("__name__", absl::StrCat("metric_", (*rng)() % 7));
     pairs.emplace_back("instance", absl::StrCat("host-", (*rng)() % 300));
-    if ((*rng)() % 2) pairs.emplace_back("job", absl::StrCat("job", (*rng)() % 3));
-    if ((*rng)() % 5 == 0) pairs.emplace_back("zone", (*rng)() % 2 ? "a\\\"b" : "é ü");
-    std::vector<std::pair<absl::string_view, absl::string_view>> views(pairs.begin(),
-                                                                       pairs.end());
+    if ((*rng)() % 2)
+      pairs.emplace_back("job", absl::StrCat("job", (*rng)() % 3));
+    if ((*rng)() % 5 == 0)
+      pairs.emplace_back("zone", (*rng)() % 2 ? "a\\\"b" : "é ü");
+    std::vector<std::pair<absl::string_view, absl::string_view>> views(
+        pairs.begin(), pairs.end());
     TestSeries s{Labels::FromPairs(views), {}};
     int64_t t = static_cast<int64_t>((*rng)() % 1000) - 500;
     for (int c = (*rng)() % 4; c >= 0; --c) {
@@ -159,13 +181,16 @@ TEST(IndexTest, RoundTripAndLookups) {
     EXPECT_EQ(labels, series[i].labels);
     EXPECT_EQ(chunks, series[i].chunks);
     for (const model::Label& l : series[i].labels) {
-      want[{std::string(l.name.view()), std::string(l.value.view())}].push_back(refs[i]);
+      want[{std::string(l.name.view()), std::string(l.value.view())}].push_back(
+          refs[i]);
       names.insert(std::string(l.name.view()));
     }
   }
-  EXPECT_EQ((*r)->LabelNames(), std::vector<std::string>(names.begin(), names.end()));
+  EXPECT_EQ((*r)->LabelNames(),
+            std::vector<std::string>(names.begin(), names.end()));
   for (const auto& [pair, postings] : want) {
-    EXPECT_EQ(*(*r)->Get(pair.first, pair.second), postings) << pair.first << "=" << pair.second;
+    EXPECT_EQ(*(*r)->Get(pair.first, pair.second), postings)
+        << pair.first << "=" << pair.second;
   }
   EXPECT_TRUE((*r)->Get("instance", "host-").value().empty());
   EXPECT_TRUE((*r)->Get("instance", "host-999").value().empty());
@@ -194,14 +219,19 @@ TEST(IndexWriterTest, RejectsMisuse) {
   std::string dir = TempDir();
   auto w = IndexWriter::Create(dir + "/index", {"a", "b", "c"});
   ASSERT_TRUE(w.ok());
-  ASSERT_TRUE((*w)->AddSeries(Labels::FromPairs({{"a", "b"}}), {{8, 0, 10}}).ok());
-  EXPECT_EQ((*w)->AddSeries(Labels::FromPairs({{"a", "a"}}), {}).status().code(),
-            absl::StatusCode::kInvalidArgument);  // Out of order.
+  ASSERT_TRUE(
+      (*w)->AddSeries(Labels::FromPairs({{"a", "b"}}), {{8, 0, 10}}).ok());
+  EXPECT_EQ(
+      (*w)->AddSeries(Labels::FromPairs({{"a", "a"}}), {}).status().code(),
+      absl::StatusCode::kInvalidArgument);  // Out of order.
   auto w2 = IndexWriter::Create(dir + "/index2", {"a", "b"});
-  EXPECT_EQ((*w2)->AddSeries(Labels::FromPairs({{"a", "zz"}}), {}).status().code(),
-            absl::StatusCode::kInvalidArgument);  // Not a symbol.
+  EXPECT_EQ(
+      (*w2)->AddSeries(Labels::FromPairs({{"a", "zz"}}), {}).status().code(),
+      absl::StatusCode::kInvalidArgument);  // Not a symbol.
   auto w3 = IndexWriter::Create(dir + "/index3", {"a", "b"});
-  EXPECT_EQ((*w3)->AddSeries(Labels::FromPairs({{"a", "b"}}), {{8, 10, 20}, {9, 15, 30}})
+  EXPECT_EQ((*w3)
+                ->AddSeries(Labels::FromPairs({{"a", "b"}}),
+                            {{8, 10, 20}, {9, 15, 30}})
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);  // Overlapping chunks.
@@ -230,11 +260,13 @@ TEST(IndexReaderTest, EveryFlippedByteIsDetectedOrHarmless) {
         Labels labels;
         std::vector<ChunkMeta> chunks;
         s = (*r)->Series(refs[i], &labels, &chunks);
-        same = s.ok() && labels == series[i].labels && chunks == series[i].chunks;
+        same =
+            s.ok() && labels == series[i].labels && chunks == series[i].chunks;
       }
     }
     if (!s.ok()) {
-      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << "byte " << pos << ": " << s;
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss)
+          << "byte " << pos << ": " << s;
       EXPECT_NE(s.message().find("flipped"), absl::string_view::npos) << s;
       ++detected;
     } else {
@@ -254,7 +286,8 @@ TEST(IndexReaderTest, TruncationIsDataLoss) {
   WriteIndex(dir + "/index", &series);
   std::string good = *ReadFile(dir + "/index");
   for (size_t n = 0; n < good.size(); n += 7) {
-    auto r = IndexReader::FromBytes(absl::string_view(good).substr(0, n), "cut");
+    auto r =
+        IndexReader::FromBytes(absl::string_view(good).substr(0, n), "cut");
     EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << n;
   }
   RemoveAll(dir).IgnoreError();

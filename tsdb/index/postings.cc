@@ -13,8 +13,9 @@ Postings IntersectPostings(std::vector<Postings> lists) {
   if (lists.empty()) return {};
   // Shortest first: the result only shrinks, and probing a long list with
   // a short one is a binary search per element.
-  std::sort(lists.begin(), lists.end(),
-            [](const Postings& a, const Postings& b) { return a.size() < b.size(); });
+  std::sort(
+      lists.begin(), lists.end(),
+      [](const Postings& a, const Postings& b) { return a.size() < b.size(); });
   Postings acc = std::move(lists.front());
   for (size_t i = 1; i < lists.size() && !acc.empty(); ++i) {
     const Postings& probe = lists[i];
@@ -59,7 +60,8 @@ Postings MergePostings(std::vector<Postings> lists) {
 Postings SubtractPostings(const Postings& a, const Postings& b) {
   Postings out;
   out.reserve(a.size());
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
+                      std::back_inserter(out));
   return out;
 }
 
@@ -86,8 +88,8 @@ absl::StatusOr<Postings> ListsWhere(const PostingsIndex& index,
     }
     return MergePostings(std::move(lists));
   }
-  return index.ForValues(m.name(),
-                         [&](absl::string_view v) { return m.Matches(v) == want; });
+  return index.ForValues(
+      m.name(), [&](absl::string_view v) { return m.Matches(v) == want; });
 }
 
 }  // namespace

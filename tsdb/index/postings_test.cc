@@ -13,10 +13,12 @@ namespace vigil::tsdb::index {
 namespace {
 
 TEST(PostingsTest, SetOperations) {
-  EXPECT_EQ(IntersectPostings({{1, 3, 5, 7}, {3, 4, 5}, {0, 3, 5, 9}}), (Postings{3, 5}));
+  EXPECT_EQ(IntersectPostings({{1, 3, 5, 7}, {3, 4, 5}, {0, 3, 5, 9}}),
+            (Postings{3, 5}));
   EXPECT_EQ(IntersectPostings({{1, 2}, {}}), Postings{});
   EXPECT_EQ(IntersectPostings({}), Postings{});
-  EXPECT_EQ(MergePostings({{1, 4}, {2, 4, 6}, {}, {0}}), (Postings{0, 1, 2, 4, 6}));
+  EXPECT_EQ(MergePostings({{1, 4}, {2, 4, 6}, {}, {0}}),
+            (Postings{0, 1, 2, 4, 6}));
   EXPECT_EQ(MergePostings({}), Postings{});
   EXPECT_EQ(SubtractPostings({1, 2, 3, 4}, {2, 4, 8}), (Postings{1, 3}));
 }
@@ -24,7 +26,8 @@ TEST(PostingsTest, SetOperations) {
 // A PostingsIndex over series held in memory: ref = position + 1.
 class MemIndex final : public PostingsIndex {
  public:
-  explicit MemIndex(std::vector<model::Labels> series) : series_(std::move(series)) {}
+  explicit MemIndex(std::vector<model::Labels> series)
+      : series_(std::move(series)) {}
   absl::StatusOr<Postings> Get(absl::string_view name,
                                absl::string_view value) const override {
     return ForValues(name, [&](absl::string_view v) { return v == value; });
@@ -39,7 +42,8 @@ class MemIndex final : public PostingsIndex {
       const std::function<bool(absl::string_view)>& pred) const override {
     Postings p;
     for (size_t i = 0; i < series_.size(); ++i) {
-      if (series_[i].Has(name) && pred(series_[i].Get(name))) p.push_back(i + 1);
+      if (series_[i].Has(name) && pred(series_[i].Get(name)))
+        p.push_back(i + 1);
     }
     return p;
   }
@@ -57,23 +61,29 @@ TEST(PostingsTest, MatchersAgreeWithBruteForce) {
         {"__name__", absl::StrCat("m", rng() % 4)}};
     if (rng() % 3) p.emplace_back("a", absl::StrCat("v", rng() % 10));
     if (rng() % 2) p.emplace_back("b", absl::StrCat("w", rng() % 3));
-    std::vector<std::pair<absl::string_view, absl::string_view>> v(p.begin(), p.end());
+    std::vector<std::pair<absl::string_view, absl::string_view>> v(p.begin(),
+                                                                   p.end());
     series.push_back(model::Labels::FromPairs(v));
   }
   MemIndex index(series);
   using model::MatchType;
-  const std::vector<std::vector<std::tuple<MatchType, std::string, std::string>>> cases = {
-      {{MatchType::kEqual, "__name__", "m1"}},
-      {{MatchType::kEqual, "__name__", "m1"}, {MatchType::kNotEqual, "a", "v3"}},
-      {{MatchType::kRegexMatch, "a", "v1|v2|v9"}},
-      {{MatchType::kRegexMatch, "a", "v.*"}, {MatchType::kRegexNoMatch, "b", "w1"}},
-      {{MatchType::kNotEqual, "a", ""}},
-      {{MatchType::kEqual, "a", ""}},
-      {{MatchType::kRegexMatch, "b", "|w2"}},
-      {{MatchType::kRegexMatch, "a", ".*"}, {MatchType::kEqual, "__name__", "m0"}},
-      {{MatchType::kRegexNoMatch, "__name__", "m[0-2]"}},
-      {{MatchType::kEqual, "nope", "x"}},
-  };
+  const std::vector<
+      std::vector<std::tuple<MatchType, std::string, std::string>>>
+      cases = {
+          {{MatchType::kEqual, "__name__", "m1"}},
+          {{MatchType::kEqual, "__name__", "m1"},
+           {MatchType::kNotEqual, "a", "v3"}},
+          {{MatchType::kRegexMatch, "a", "v1|v2|v9"}},
+          {{MatchType::kRegexMatch, "a", "v.*"},
+           {MatchType::kRegexNoMatch, "b", "w1"}},
+          {{MatchType::kNotEqual, "a", ""}},
+          {{MatchType::kEqual, "a", ""}},
+          {{MatchType::kRegexMatch, "b", "|w2"}},
+          {{MatchType::kRegexMatch, "a", ".*"},
+           {MatchType::kEqual, "__name__", "m0"}},
+          {{MatchType::kRegexNoMatch, "__name__", "m[0-2]"}},
+          {{MatchType::kEqual, "nope", "x"}},
+      };
   for (const auto& c : cases) {
     std::vector<model::Matcher> ms;
     for (const auto& [type, name, value] : c) {
@@ -82,7 +92,8 @@ TEST(PostingsTest, MatchersAgreeWithBruteForce) {
     Postings want;
     for (size_t i = 0; i < series.size(); ++i) {
       bool all = true;
-      for (const model::Matcher& m : ms) all = all && m.Matches(series[i].Get(m.name()));
+      for (const model::Matcher& m : ms)
+        all = all && m.Matches(series[i].Get(m.name()));
       if (all) want.push_back(i + 1);
     }
     auto got = PostingsForMatchers(index, ms);

@@ -32,24 +32,28 @@ absl::StatusOr<std::unique_ptr<IndexReader>> IndexReader::Open(
 
 absl::StatusOr<std::unique_ptr<IndexReader>> IndexReader::FromBytes(
     absl::string_view data, std::string name, const ReaderOptions& options) {
-  std::unique_ptr<IndexReader> r(new IndexReader(data, std::move(name), options));
+  std::unique_ptr<IndexReader> r(
+      new IndexReader(data, std::move(name), options));
   RETURN_IF_ERROR(r->Init());
   return r;
 }
 
-absl::Status IndexReader::Corrupt(uint64_t offset, absl::string_view what) const {
-  return absl::DataLossError(absl::StrCat("index ", name_, ": offset ", offset, ": ", what));
+absl::Status IndexReader::Corrupt(uint64_t offset,
+                                  absl::string_view what) const {
+  return absl::DataLossError(
+      absl::StrCat("index ", name_, ": offset ", offset, ": ", what));
 }
 
 absl::Status IndexReader::Init() {
   if (data_.size() < kHeaderSize + kTocSize) {
-    return Corrupt(0, absl::StrCat("file too short (", data_.size(), " bytes)"));
+    return Corrupt(0,
+                   absl::StrCat("file too short (", data_.size(), " bytes)"));
   }
   if (GetBE32(data_.data()) != kMagic) return Corrupt(0, "bad magic number");
   uint8_t version = static_cast<uint8_t>(data_[4]);
   if (version == 1) {
-    return absl::UnimplementedError(
-        absl::StrCat("index ", name_, ": format v1 is not supported (only v2)"));
+    return absl::UnimplementedError(absl::StrCat(
+        "index ", name_, ": format v1 is not supported (only v2)"));
   }
   if (version != kFormatV2) {
     return Corrupt(4, absl::StrCat("unknown format version ", version));
@@ -57,15 +61,18 @@ absl::Status IndexReader::Init() {
   toc_start_ = data_.size() - kTocSize;
   const char* toc = data_.data() + toc_start_;
   if (options_.verify_checksums &&
-      Crc32c(absl::string_view(toc, kTocEntries * 8)) != GetBE32(toc + kTocEntries * 8)) {
+      Crc32c(absl::string_view(toc, kTocEntries * 8)) !=
+          GetBE32(toc + kTocEntries * 8)) {
     return Corrupt(toc_start_, "TOC checksum mismatch");
   }
-  uint64_t* fields[kTocEntries] = {&toc_.symbols, &toc_.series, &toc_.label_indices,
-                                   &toc_.label_offset_table, &toc_.postings,
-                                   &toc_.postings_offset_table};
+  uint64_t* fields[kTocEntries] = {
+      &toc_.symbols,       &toc_.series,
+      &toc_.label_indices, &toc_.label_offset_table,
+      &toc_.postings,      &toc_.postings_offset_table};
   for (size_t i = 0; i < kTocEntries; ++i) {
     *fields[i] = GetBE64(toc + 8 * i);
-    if (*fields[i] != 0 && (*fields[i] < kHeaderSize || *fields[i] > toc_start_)) {
+    if (*fields[i] != 0 &&
+        (*fields[i] < kHeaderSize || *fields[i] > toc_start_)) {
       return Corrupt(toc_start_, absl::StrCat("TOC entry ", i, " (", *fields[i],
                                               ") outside the file"));
     }
@@ -81,14 +88,15 @@ absl::Status IndexReader::Init() {
   return ReadPostingsOffsetTable();
 }
 
-absl::StatusOr<absl::string_view> IndexReader::Section(uint64_t offset,
-                                                       absl::string_view what) const {
+absl::StatusOr<absl::string_view> IndexReader::Section(
+    uint64_t offset, absl::string_view what) const {
   if (offset < kHeaderSize || offset > toc_start_ || toc_start_ - offset < 8) {
     return Corrupt(offset, absl::StrCat(what, " outside the file"));
   }
   uint64_t len = GetBE32(data_.data() + offset);
   if (len > toc_start_ - offset - 8) {
-    return Corrupt(offset, absl::StrCat(what, " length ", len, " runs past the end"));
+    return Corrupt(offset,
+                   absl::StrCat(what, " length ", len, " runs past the end"));
   }
   absl::string_view body = data_.substr(offset + 4, len);
   if (options_.verify_checksums &&
@@ -100,7 +108,8 @@ absl::StatusOr<absl::string_view> IndexReader::Section(uint64_t offset,
 
 absl::Status IndexReader::ReadSymbols() {
   if (toc_.symbols == 0) return absl::OkStatus();
-  ASSIGN_OR_RETURN(absl::string_view body, Section(toc_.symbols, "symbol table"));
+  ASSIGN_OR_RETURN(absl::string_view body,
+                   Section(toc_.symbols, "symbol table"));
   const auto* base = reinterpret_cast<const uint8_t*>(data_.data());
   Decoder d(body);
   uint32_t count = d.BE32();
@@ -117,7 +126,8 @@ absl::Status IndexReader::ReadSymbols() {
     if (i > 0 && s <= prev) return Corrupt(at, "symbols not sorted");
     prev = s;
   }
-  if (d.remaining() != 0) return Corrupt(toc_.symbols, "trailing bytes in symbol table");
+  if (d.remaining() != 0)
+    return Corrupt(toc_.symbols, "trailing bytes in symbol table");
   num_symbols_ = count;
   symbols_end_ = toc_.symbols + 4 + body.size();
   return absl::OkStatus();
@@ -126,17 +136,20 @@ absl::Status IndexReader::ReadSymbols() {
 absl::StatusOr<absl::string_view> IndexReader::Symbol(uint32_t ref) const {
   if (ref >= num_symbols_) {
     return absl::DataLossError(absl::StrCat("index ", name_, ": symbol ", ref,
-                                            " out of range (", num_symbols_, " symbols)"));
+                                            " out of range (", num_symbols_,
+                                            " symbols)"));
   }
   uint64_t start = symbol_offsets_[ref / kSymbolSampleEvery];
   Decoder d(data_.substr(start, symbols_end_ - start));
-  for (uint32_t skip = ref % kSymbolSampleEvery; skip > 0; --skip) d.UvarintBytes();
+  for (uint32_t skip = ref % kSymbolSampleEvery; skip > 0; --skip)
+    d.UvarintBytes();
   absl::string_view s = d.UvarintBytes();
   if (!d.ok()) return Corrupt(start, "symbol table changed under the reader");
   return s;
 }
 
-absl::StatusOr<IndexReader::OffsetEntry> IndexReader::ReadOffsetEntry(uint64_t offset) const {
+absl::StatusOr<IndexReader::OffsetEntry> IndexReader::ReadOffsetEntry(
+    uint64_t offset) const {
   if (offset < table_entries_start_ || offset >= table_entries_end_) {
     return Corrupt(offset, "postings offset table entry out of bounds");
   }
@@ -157,9 +170,11 @@ absl::StatusOr<IndexReader::OffsetEntry> IndexReader::ReadOffsetEntry(uint64_t o
 
 absl::Status IndexReader::ReadPostingsOffsetTable() {
   if (toc_.postings_offset_table == 0) return absl::OkStatus();
-  ASSIGN_OR_RETURN(absl::string_view body,
-                   Section(toc_.postings_offset_table, "postings offset table"));
-  if (body.size() < 4) return Corrupt(toc_.postings_offset_table, "postings offset table too short");
+  ASSIGN_OR_RETURN(absl::string_view body, Section(toc_.postings_offset_table,
+                                                   "postings offset table"));
+  if (body.size() < 4)
+    return Corrupt(toc_.postings_offset_table,
+                   "postings offset table too short");
   table_entries_ = GetBE32(body.data());
   table_entries_start_ = toc_.postings_offset_table + 8;
   table_entries_end_ = toc_.postings_offset_table + 4 + body.size();
@@ -183,11 +198,13 @@ absl::Status IndexReader::ReadPostingsOffsetTable() {
     prev_value = e.value;
     off = e.next;
   }
-  if (off != table_entries_end_) return Corrupt(off, "trailing bytes in postings offset table");
+  if (off != table_entries_end_)
+    return Corrupt(off, "trailing bytes in postings offset table");
   return absl::OkStatus();
 }
 
-const IndexReader::LabelName* IndexReader::FindName(absl::string_view name) const {
+const IndexReader::LabelName* IndexReader::FindName(
+    absl::string_view name) const {
   auto it = std::lower_bound(
       names_.begin(), names_.end(), name,
       [](const LabelName& n, absl::string_view want) { return n.name < want; });
@@ -196,7 +213,8 @@ const IndexReader::LabelName* IndexReader::FindName(absl::string_view name) cons
 }
 
 template <typename Fn>
-absl::Status IndexReader::ScanName(absl::string_view name, uint64_t from, Fn fn) const {
+absl::Status IndexReader::ScanName(absl::string_view name, uint64_t from,
+                                   Fn fn) const {
   for (uint64_t off = from; off < table_entries_end_;) {
     ASSIGN_OR_RETURN(OffsetEntry e, ReadOffsetEntry(off));
     if (e.name != name) break;
@@ -209,7 +227,8 @@ absl::Status IndexReader::ScanName(absl::string_view name, uint64_t from, Fn fn)
 
 absl::StatusOr<Postings> IndexReader::ReadPostings(uint64_t offset) const {
   ASSIGN_OR_RETURN(absl::string_view body, Section(offset, "postings list"));
-  if (body.size() < 4 || body.size() != 4 + 4 * uint64_t{GetBE32(body.data())}) {
+  if (body.size() < 4 ||
+      body.size() != 4 + 4 * uint64_t{GetBE32(body.data())}) {
     return Corrupt(offset, "postings list length does not match its count");
   }
   size_t n = (body.size() - 4) / 4;
@@ -217,7 +236,8 @@ absl::StatusOr<Postings> IndexReader::ReadPostings(uint64_t offset) const {
   p.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     SeriesRef ref = GetBE32(body.data() + 4 + 4 * i);
-    if (!p.empty() && ref <= p.back()) return Corrupt(offset, "postings list not ascending");
+    if (!p.empty() && ref <= p.back())
+      return Corrupt(offset, "postings list not ascending");
     p.push_back(ref);
   }
   return p;
@@ -228,9 +248,10 @@ absl::StatusOr<Postings> IndexReader::Get(absl::string_view name,
   const LabelName* ln = FindName(name);
   if (ln == nullptr) return Postings{};
   // The last sampled entry at or before `value`, then a short scan.
-  auto it = std::upper_bound(
-      ln->sampled.begin(), ln->sampled.end(), value,
-      [](absl::string_view want, const SampledEntry& s) { return want < s.value; });
+  auto it = std::upper_bound(ln->sampled.begin(), ln->sampled.end(), value,
+                             [](absl::string_view want, const SampledEntry& s) {
+                               return want < s.value;
+                             });
   if (it == ln->sampled.begin()) return Postings{};
   std::optional<uint64_t> found;
   RETURN_IF_ERROR(ScanName(name, std::prev(it)->entry_offset,
@@ -247,14 +268,16 @@ absl::StatusOr<Postings> IndexReader::All() const {
 }
 
 absl::StatusOr<Postings> IndexReader::ForValues(
-    absl::string_view name, const std::function<bool(absl::string_view)>& pred) const {
+    absl::string_view name,
+    const std::function<bool(absl::string_view)>& pred) const {
   const LabelName* ln = FindName(name);
   if (ln == nullptr) return Postings{};
   std::vector<Postings> lists;
   RETURN_IF_ERROR(ScanName(name, ln->sampled.front().entry_offset,
                            [&](const OffsetEntry& e) -> absl::StatusOr<bool> {
                              if (!pred(e.value)) return true;
-                             ASSIGN_OR_RETURN(Postings p, ReadPostings(e.postings_offset));
+                             ASSIGN_OR_RETURN(Postings p,
+                                              ReadPostings(e.postings_offset));
                              lists.push_back(std::move(p));
                              return true;
                            }));
@@ -285,8 +308,10 @@ absl::StatusOr<std::vector<std::string>> IndexReader::LabelValues(
 
 absl::Status IndexReader::Series(SeriesRef ref, model::Labels* labels,
                                  std::vector<ChunkMeta>* chunks) const {
-  if (toc_.series == 0 || ref > std::numeric_limits<uint64_t>::max() / kSeriesAlignment ||
-      ref * kSeriesAlignment < toc_.series || ref * kSeriesAlignment >= series_end_) {
+  if (toc_.series == 0 ||
+      ref > std::numeric_limits<uint64_t>::max() / kSeriesAlignment ||
+      ref * kSeriesAlignment < toc_.series ||
+      ref * kSeriesAlignment >= series_end_) {
     return Corrupt(toc_.series, absl::StrCat("series ref ", ref,
                                              " outside the series section"));
   }
@@ -313,11 +338,15 @@ absl::Status IndexReader::Series(SeriesRef ref, model::Labels* labels,
     if (!b.ok() || name_ref >= num_symbols_ || value_ref >= num_symbols_) {
       return Corrupt(off, "series entry has a bad symbol reference");
     }
-    ASSIGN_OR_RETURN(absl::string_view name, Symbol(static_cast<uint32_t>(name_ref)));
-    ASSIGN_OR_RETURN(absl::string_view value, Symbol(static_cast<uint32_t>(value_ref)));
-    if (i > 0 && name <= prev_name) return Corrupt(off, "series labels not sorted");
+    ASSIGN_OR_RETURN(absl::string_view name,
+                     Symbol(static_cast<uint32_t>(name_ref)));
+    ASSIGN_OR_RETURN(absl::string_view value,
+                     Symbol(static_cast<uint32_t>(value_ref)));
+    if (i > 0 && name <= prev_name)
+      return Corrupt(off, "series labels not sorted");
     prev_name = name;
-    ls.push_back(model::Label{model::Symbol::Intern(name), model::Symbol::Intern(value)});
+    ls.push_back(model::Label{model::Symbol::Intern(name),
+                              model::Symbol::Intern(value)});
   }
   *labels = model::Labels::FromSortedUnchecked(std::move(ls));
   uint64_t num_chunks = b.Uvarint();
@@ -351,18 +380,22 @@ absl::Status IndexReader::Series(SeriesRef ref, model::Labels* labels,
 
 absl::Status IndexReader::Verify() const {
   ASSIGN_OR_RETURN(Postings all, All());
-  if (!all.empty() && table_entries_ == 0) return Corrupt(0, "no postings offset table");
+  if (!all.empty() && table_entries_ == 0)
+    return Corrupt(0, "no postings offset table");
   // Expected postings, rebuilt from the series entries.
-  absl::flat_hash_map<std::pair<model::Symbol, model::Symbol>, Postings> expected;
+  absl::flat_hash_map<std::pair<model::Symbol, model::Symbol>, Postings>
+      expected;
   model::Labels labels, prev;
   std::vector<ChunkMeta> chunks;
   for (size_t i = 0; i < all.size(); ++i) {
     RETURN_IF_ERROR(Series(all[i], &labels, &chunks));
-    if (labels.empty()) return Corrupt(all[i] * kSeriesAlignment, "series without labels");
+    if (labels.empty())
+      return Corrupt(all[i] * kSeriesAlignment, "series without labels");
     if (i > 0 && !(prev < labels)) {
       return Corrupt(all[i] * kSeriesAlignment, "series not in label order");
     }
-    for (const model::Label& l : labels) expected[{l.name, l.value}].push_back(all[i]);
+    for (const model::Label& l : labels)
+      expected[{l.name, l.value}].push_back(all[i]);
     prev = std::move(labels);
   }
   // Every postings list must be exactly the series with its label pair.
@@ -401,7 +434,8 @@ absl::Status IndexReader::Verify() const {
 absl::Status IndexReader::VerifyLabelIndices() const {
   std::vector<std::string> names = LabelNames();
   if (toc_.label_offset_table == 0) {
-    return names.empty() ? absl::OkStatus() : Corrupt(0, "no label offset table");
+    return names.empty() ? absl::OkStatus()
+                         : Corrupt(0, "no label offset table");
   }
   ASSIGN_OR_RETURN(absl::string_view body,
                    Section(toc_.label_offset_table, "label offset table"));
@@ -419,7 +453,8 @@ absl::Status IndexReader::VerifyLabelIndices() const {
     uint64_t index_off = d.Uvarint();
     if (!d.ok() || n != 1) return Corrupt(at, "bad label offset table entry");
     if (name != names[i]) {
-      return Corrupt(at, "label offset table lists other names than the postings");
+      return Corrupt(at,
+                     "label offset table lists other names than the postings");
     }
     ASSIGN_OR_RETURN(absl::string_view li, Section(index_off, "label index"));
     if (li.size() < 8 || GetBE32(li.data()) != 1 ||
@@ -430,7 +465,8 @@ absl::Status IndexReader::VerifyLabelIndices() const {
     size_t entries = (li.size() - 8) / 4;
     bool same = entries == want.size();
     for (size_t k = 0; same && k < entries; ++k) {
-      absl::StatusOr<absl::string_view> v = Symbol(GetBE32(li.data() + 8 + 4 * k));
+      absl::StatusOr<absl::string_view> v =
+          Symbol(GetBE32(li.data() + 8 + 4 * k));
       same = v.ok() && *v == want[k];
     }
     if (!same) {
@@ -438,7 +474,9 @@ absl::Status IndexReader::VerifyLabelIndices() const {
                                              " disagrees with the postings"));
     }
   }
-  if (d.remaining() != 0) return Corrupt(toc_.label_offset_table, "trailing bytes in label offset table");
+  if (d.remaining() != 0)
+    return Corrupt(toc_.label_offset_table,
+                   "trailing bytes in label offset table");
   return absl::OkStatus();
 }
 

@@ -41,7 +41,8 @@ class IndexReader final : public PostingsIndex {
   // Reads an index held in memory; `data` must outlive the reader. `name`
   // is used in error messages.
   static absl::StatusOr<std::unique_ptr<IndexReader>> FromBytes(
-      absl::string_view data, std::string name, const ReaderOptions& options = {});
+      absl::string_view data, std::string name,
+      const ReaderOptions& options = {});
 
   IndexReader(const IndexReader&) = delete;
   IndexReader& operator=(const IndexReader&) = delete;
@@ -57,7 +58,8 @@ class IndexReader final : public PostingsIndex {
   // Sorted label names (from the postings offset table).
   std::vector<std::string> LabelNames() const;
   // Sorted values of `name`.
-  absl::StatusOr<std::vector<std::string>> LabelValues(absl::string_view name) const;
+  absl::StatusOr<std::vector<std::string>> LabelValues(
+      absl::string_view name) const;
 
   // Reads the series `ref` (a postings entry): its labels (interned) and
   // chunk metas. DataLoss if `ref` is not a readable, intact entry.
@@ -96,7 +98,8 @@ class IndexReader final : public PostingsIndex {
     uint64_t next;  // Offset of the following entry.
   };
 
-  IndexReader(absl::string_view data, std::string name, const ReaderOptions& options)
+  IndexReader(absl::string_view data, std::string name,
+              const ReaderOptions& options)
       : data_(data), name_(std::move(name)), options_(options) {}
   absl::Status Init();
   absl::Status ReadSymbols();
@@ -105,7 +108,8 @@ class IndexReader final : public PostingsIndex {
   absl::Status Corrupt(uint64_t offset, absl::string_view what) const;
   // The body of the "len <4b> | body | CRC32C <4b>" section at `offset`,
   // with the CRC checked.
-  absl::StatusOr<absl::string_view> Section(uint64_t offset, absl::string_view what) const;
+  absl::StatusOr<absl::string_view> Section(uint64_t offset,
+                                            absl::string_view what) const;
   absl::StatusOr<Postings> ReadPostings(uint64_t offset) const;
   // Decodes the postings offset table entry at `offset` (absolute).
   absl::StatusOr<OffsetEntry> ReadOffsetEntry(uint64_t offset) const;
@@ -124,7 +128,7 @@ class IndexReader final : public PostingsIndex {
   uint64_t toc_start_ = 0;
   Toc toc_;
   uint32_t num_symbols_ = 0;
-  uint64_t symbols_end_ = 0;  // End of the symbol table's entries.
+  uint64_t symbols_end_ = 0;              // End of the symbol table's entries.
   std::vector<uint64_t> symbol_offsets_;  // Of symbols 0, 32, 64, ...
   uint64_t series_end_ = 0;
   uint64_t table_entries_start_ = 0;  // Postings offset table entries.

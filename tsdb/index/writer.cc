@@ -28,11 +28,12 @@ absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Create(
   std::sort(symbols.begin(), symbols.end());
   symbols.erase(std::unique(symbols.begin(), symbols.end()), symbols.end());
   if (symbols.size() > std::numeric_limits<uint32_t>::max()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("index ", path, ": too many symbols (", symbols.size(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "index ", path, ": too many symbols (", symbols.size(), ")"));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<FileWriter> file, FileWriter::Create(path));
-  std::unique_ptr<IndexWriter> w(new IndexWriter(std::move(file), std::move(symbols)));
+  std::unique_ptr<IndexWriter> w(
+      new IndexWriter(std::move(file), std::move(symbols)));
   std::string header;
   PutBE32(&header, kMagic);
   header.push_back(static_cast<char>(kFormatV2));
@@ -63,7 +64,8 @@ absl::Status IndexWriter::Fail(absl::Status s) {
 absl::Status IndexWriter::WriteSymbols() {
   toc_.symbols = file_->position();
   uint64_t body_len = 4;
-  for (const std::string& s : symbols_) body_len += UvarintLen(s.size()) + s.size();
+  for (const std::string& s : symbols_)
+    body_len += UvarintLen(s.size()) + s.size();
   if (body_len > kMaxSectionLen) {
     return absl::InvalidArgumentError(
         absl::StrCat("index ", file_->path(), ": symbol table over 4 GiB"));
@@ -102,8 +104,8 @@ absl::Status IndexWriter::WriteSection(absl::string_view body) {
   return file_->Append(crc);
 }
 
-absl::StatusOr<SeriesRef> IndexWriter::AddSeries(const model::Labels& labels,
-                                                 const std::vector<ChunkMeta>& chunks) {
+absl::StatusOr<SeriesRef> IndexWriter::AddSeries(
+    const model::Labels& labels, const std::vector<ChunkMeta>& chunks) {
   if (!status_.ok()) return status_;
   if (finished_) return absl::FailedPreconditionError("AddSeries after Finish");
   if (labels.empty()) {
@@ -135,19 +137,22 @@ absl::StatusOr<SeriesRef> IndexWriter::AddSeries(const model::Labels& labels,
     const ChunkMeta& c = chunks[i];
     bool ordered = c.maxt >= c.mint && (i == 0 || c.mint >= chunks[i - 1].maxt);
     if (!ordered) {
-      return Fail(absl::InvalidArgumentError(absl::StrCat(
-          "index: chunks of ", labels.ToString(), " out of order at chunk ", i)));
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("index: chunks of ", labels.ToString(),
+                       " out of order at chunk ", i)));
     }
     // Differences are computed in unsigned arithmetic: the format stores
     // them modulo 2^64, so extreme timestamps round-trip without overflow.
-    uint64_t span = static_cast<uint64_t>(c.maxt) - static_cast<uint64_t>(c.mint);
+    uint64_t span =
+        static_cast<uint64_t>(c.maxt) - static_cast<uint64_t>(c.mint);
     if (i == 0) {
       PutVarint(&scratch_, c.mint);
       PutUvarint(&scratch_, span);
       PutUvarint(&scratch_, c.ref);
     } else {
       const ChunkMeta& p = chunks[i - 1];
-      PutUvarint(&scratch_, static_cast<uint64_t>(c.mint) - static_cast<uint64_t>(p.maxt));
+      PutUvarint(&scratch_,
+                 static_cast<uint64_t>(c.mint) - static_cast<uint64_t>(p.maxt));
       PutUvarint(&scratch_, span);
       PutVarint(&scratch_, static_cast<int64_t>(c.ref - p.ref));
     }
@@ -155,18 +160,21 @@ absl::StatusOr<SeriesRef> IndexWriter::AddSeries(const model::Labels& labels,
   if (absl::Status s = file_->PadTo(kSeriesAlignment); !s.ok()) return Fail(s);
   uint64_t ref = file_->position() / kSeriesAlignment;
   if (ref > std::numeric_limits<uint32_t>::max()) {
-    return Fail(absl::ResourceExhaustedError(absl::StrCat(
-        "index ", file_->path(), ": series section exceeds the format's 64 GiB limit")));
+    return Fail(absl::ResourceExhaustedError(
+        absl::StrCat("index ", file_->path(),
+                     ": series section exceeds the format's 64 GiB limit")));
   }
   std::string head;
   PutUvarint(&head, scratch_.size());
   std::string crc;
   PutBE32(&crc, Crc32c(scratch_));
-  for (absl::string_view part : {absl::string_view(head), absl::string_view(scratch_),
-                                 absl::string_view(crc)}) {
+  for (absl::string_view part :
+       {absl::string_view(head), absl::string_view(scratch_),
+        absl::string_view(crc)}) {
     if (absl::Status s = file_->Append(part); !s.ok()) return Fail(s);
   }
-  for (uint64_t key : keys) postings_[key].push_back(static_cast<uint32_t>(ref));
+  for (uint64_t key : keys)
+    postings_[key].push_back(static_cast<uint32_t>(ref));
   all_.push_back(static_cast<uint32_t>(ref));
   last_labels_ = labels;
   return SeriesRef{ref};
@@ -228,7 +236,8 @@ absl::Status IndexWriter::WritePostingsOffsetTable() {
   toc_.postings_offset_table = file_->position();
   std::string body;
   PutBE32(&body, static_cast<uint32_t>(postings_offsets_.size() + 1));
-  auto put_entry = [&](absl::string_view name, absl::string_view value, uint64_t off) {
+  auto put_entry = [&](absl::string_view name, absl::string_view value,
+                       uint64_t off) {
     body.push_back(2);  // Number of strings in the key.
     PutString(&body, name);
     PutString(&body, value);
@@ -243,9 +252,9 @@ absl::Status IndexWriter::WritePostingsOffsetTable() {
 
 absl::Status IndexWriter::WriteToc() {
   std::string toc;
-  for (uint64_t off : {toc_.symbols, toc_.series, toc_.label_indices,
-                       toc_.label_offset_table, toc_.postings,
-                       toc_.postings_offset_table}) {
+  for (uint64_t off :
+       {toc_.symbols, toc_.series, toc_.label_indices, toc_.label_offset_table,
+        toc_.postings, toc_.postings_offset_table}) {
     PutBE64(&toc, off);
   }
   PutBE32(&toc, Crc32c(toc));
@@ -254,7 +263,8 @@ absl::Status IndexWriter::WriteToc() {
 
 absl::Status IndexWriter::Finish() {
   if (!status_.ok()) return status_;
-  if (finished_) return absl::FailedPreconditionError("index: Finish called twice");
+  if (finished_)
+    return absl::FailedPreconditionError("index: Finish called twice");
   finished_ = true;
   std::vector<uint64_t> keys;
   keys.reserve(postings_.size());

@@ -52,7 +52,8 @@ class IndexWriter {
   uint64_t num_series() const { return all_.size(); }
 
  private:
-  IndexWriter(std::unique_ptr<FileWriter> file, std::vector<std::string> symbols);
+  IndexWriter(std::unique_ptr<FileWriter> file,
+              std::vector<std::string> symbols);
   absl::Status WriteSymbols();
   absl::Status WriteLabelIndices(const std::vector<uint64_t>& keys);
   absl::Status WritePostings(const std::vector<uint64_t>& keys);
