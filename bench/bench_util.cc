@@ -32,7 +32,13 @@ absl::Status ScrapeLoader::Load(tsdb::DB* db, int scrapes) {
       for (int s = ds_->HostBegin(h); s < ds_->HostEnd(h); ++s) {
         model::Sample x = cursors_[s].Next();
         if (refs_[s] != 0) {
-          RETURN_IF_ERROR(app->Append(refs_[s], x.t, x.v));
+          absl::Status st = app->Append(refs_[s], x.t, x.v);
+          if (tsdb::GetAppendError(st) != tsdb::AppendError::kNotFound) {
+            RETURN_IF_ERROR(st);
+            continue;
+          }
+          // The series left the head (cut into a block): by labels again.
+          ASSIGN_OR_RETURN(refs_[s], app->Append(ds_->SeriesLabels(s), x.t, x.v));
         } else {
           ASSIGN_OR_RETURN(refs_[s], app->Append(ds_->SeriesLabels(s), x.t, x.v));
         }

@@ -506,6 +506,11 @@ absl::Status DB::CompactHead(int64_t mint, int64_t maxt) {
   return impl_->CutHead(mint, maxt);
 }
 
+absl::Status DB::CompactBlocks(const std::vector<std::string>& ulids) {
+  absl::MutexLock l(&impl_->compact_mu);
+  return impl_->CompactBlocks(ulids);
+}
+
 absl::Status DB::DeleteSeries(const std::vector<model::Matcher>& matchers, int64_t mint,
                               int64_t maxt) {
   absl::MutexLock l(&impl_->compact_mu);

@@ -99,6 +99,10 @@ class DB {
   // head below maxt.
   absl::Status CompactHead(int64_t mint, int64_t maxt);
 
+  // Merges the blocks with these ULIDs into one now (for tests and
+  // benchmarks; Compact plans this itself).
+  absl::Status CompactBlocks(const std::vector<std::string>& ulids);
+
   // Hides samples of series matching `matchers` in [mint, maxt] from
   // queries: tombstones in every overlapping block (dropped from disk when
   // the block is next compacted or rewritten). The head's samples are not
