@@ -11,6 +11,7 @@
 #include "base/logging.h"
 #include "cmd/flags.h"
 #include "cmd/serve.h"
+#include "cmd/tsdb_cmd.h"
 #include "gflags/gflags.h"
 
 namespace {
@@ -18,7 +19,8 @@ namespace {
 constexpr char kUsage[] =
     "Vigil, a Prometheus-compatible metrics database.\n\n"
     "Usage:\n"
-    "  vigil serve [flags]   run the database (storage only in this version)\n"
+    "  vigil serve [flags]   run the database (remote-write receiver and storage)\n"
+    "  vigil tsdb list|analyze|check DIR   inspect blocks (vigil tsdb for details)\n"
     "  vigil version         print the version\n"
     "  vigil --help          list every flag with its default\n";
 
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "vigil: %s\n", std::string(s.message()).c_str());
     return 2;
   }
+  if (cmd == "tsdb") return vigil::RunTsdbCommand(argc - 1, argv + 1);
   if (cmd == "serve") {
     if (argc > 2) {
       std::fprintf(stderr, "vigil serve: unexpected argument '%s'\n", argv[2]);
