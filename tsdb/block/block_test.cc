@@ -12,15 +12,26 @@ namespace vigil::tsdb::block {
 namespace {
 
 using model::MatchType;
+using testing::kMaxt;
+using testing::kMint;
 using testing::M;
-
-constexpr int64_t kMint = 1600000000000;
-constexpr int64_t kMaxt = kMint + 2 * 3600 * 1000;
 
 class BlockTest : public ::testing::Test {
  protected:
   void SetUp() override { dir_ = testing::TempDir(); }
   void TearDown() override { RemoveAll(dir_).IgnoreError(); }
+
+  // Writes `series` as a block of [kMint, kMaxt) and opens it.
+  std::shared_ptr<Block> WriteAndOpen(
+      const std::vector<testing::TestSeries>& series) {
+    auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
+    EXPECT_TRUE(meta.ok()) << meta.status();
+    if (!meta.ok()) return nullptr;
+    auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
+    EXPECT_TRUE(block.ok()) << block.status();
+    return block.ok() ? *block : nullptr;
+  }
+
   std::string dir_;
 };
 
@@ -53,10 +64,7 @@ TEST_F(BlockTest, RoundTripEverySample) {
       testing::ReadAll(q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")});
   ASSERT_TRUE(got.status.ok()) << got.status;
   testing::SeriesSamples want = testing::Expected(series, INT64_MIN, INT64_MAX);
-  ASSERT_EQ(got.series.size(), want.size());
-  for (const auto& [labels, samples] : want) {
-    EXPECT_TRUE(testing::SameSamples(got.series[labels], samples)) << labels;
-  }
+  EXPECT_TRUE(testing::SameSeries(got.series, want));
   // Sorted by labels: the order of `series`.
   ASSERT_EQ(got.order.size(), series.size());
   for (size_t i = 0; i < series.size(); ++i)
@@ -66,11 +74,9 @@ TEST_F(BlockTest, RoundTripEverySample) {
 TEST_F(BlockTest, MatchersAndRangesAgreeWithBruteForce) {
   std::vector<testing::TestSeries> series =
       testing::RandomSeries(1500, kMint, kMaxt, 2);
-  auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
-  ASSERT_TRUE(meta.ok()) << meta.status();
-  auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
-  ASSERT_TRUE(block.ok()) << block.status();
-  auto q = (*block)->NewQuerier();
+  std::shared_ptr<Block> block = WriteAndOpen(series);
+  ASSERT_NE(block, nullptr);
+  auto q = block->NewQuerier();
   const std::vector<std::vector<model::Matcher>> cases = {
       {M(MatchType::kEqual, "__name__", "metric_3")},
       {M(MatchType::kEqual, "__name__", "metric_3"),
@@ -103,12 +109,8 @@ TEST_F(BlockTest, MatchersAndRangesAgreeWithBruteForce) {
       }
       testing::ReadResult got = testing::ReadAll(q.get(), ms, mint, maxt);
       ASSERT_TRUE(got.status.ok()) << got.status;
-      ASSERT_EQ(got.series.size(), want.size())
-          << ms[0].ToString() << " " << mint;
-      for (const auto& [labels, samples] : want) {
-        EXPECT_TRUE(testing::SameSamples(got.series[labels], samples))
-            << labels;
-      }
+      EXPECT_TRUE(testing::SameSeries(got.series, want))
+          << ms[0].ToString() << " [" << mint << ", " << maxt << "]";
     }
   }
   EXPECT_TRUE(testing::ReadAll(q.get(), {}).series.empty());
@@ -117,11 +119,9 @@ TEST_F(BlockTest, MatchersAndRangesAgreeWithBruteForce) {
 TEST_F(BlockTest, LabelNamesAndValues) {
   std::vector<testing::TestSeries> series =
       testing::RandomSeries(500, kMint, kMaxt, 3);
-  auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
-  ASSERT_TRUE(meta.ok());
-  auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
-  ASSERT_TRUE(block.ok());
-  auto q = (*block)->NewQuerier();
+  std::shared_ptr<Block> block = WriteAndOpen(series);
+  ASSERT_NE(block, nullptr);
+  auto q = block->NewQuerier();
   std::set<std::string> names, jobs, jobs_of_metric1;
   for (const auto& s : series) {
     for (const model::Label& l : s.labels) names.emplace(l.name.view());
@@ -197,21 +197,16 @@ TEST_F(BlockTest, TombstonesHideDeletedSamples) {
     testing::ReadResult got = testing::ReadAll(
         q.get(), {M(MatchType::kRegexMatch, "__name__", ".+")}, mint, maxt);
     ASSERT_TRUE(got.status.ok()) << got.status;
-    ASSERT_EQ(got.series.size(), want.size());
-    for (const auto& [labels, samples] : want) {
-      EXPECT_TRUE(testing::SameSamples(got.series[labels], samples)) << labels;
-    }
+    EXPECT_TRUE(testing::SameSeries(got.series, want));
   }
 }
 
 TEST_F(BlockTest, IteratorSeek) {
   std::vector<testing::TestSeries> series =
       testing::RandomSeries(50, kMint, kMaxt, 5);
-  auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, series);
-  ASSERT_TRUE(meta.ok());
-  auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
-  ASSERT_TRUE(block.ok());
-  auto q = (*block)->NewQuerier();
+  std::shared_ptr<Block> block = WriteAndOpen(series);
+  ASSERT_NE(block, nullptr);
+  auto q = block->NewQuerier();
   auto set = q->Select({M(MatchType::kRegexMatch, "__name__", ".+")},
                        kMint + 100000, kMaxt);
   size_t i = 0;
@@ -313,12 +308,10 @@ TEST_F(BlockTest, OpenReportsMissingPieces) {
 }
 
 TEST_F(BlockTest, EmptyBlock) {
-  auto meta = testing::WriteTestBlock(dir_, kMint, kMaxt, {});
-  ASSERT_TRUE(meta.ok()) << meta.status();
-  auto block = Block::Open(absl::StrCat(dir_, "/", meta->ulid.ToString()));
-  ASSERT_TRUE(block.ok()) << block.status();
-  EXPECT_TRUE((*block)->Verify().ok());
-  auto q = (*block)->NewQuerier();
+  std::shared_ptr<Block> block = WriteAndOpen({});
+  ASSERT_NE(block, nullptr);
+  EXPECT_TRUE(block->Verify().ok());
+  auto q = block->NewQuerier();
   EXPECT_TRUE(testing::ReadAll(q.get(), {M(MatchType::kNotEqual, "a", "b")})
                   .series.empty());
 }

@@ -25,6 +25,10 @@
 
 namespace vigil::tsdb::block::testing {
 
+// A two-hour block range used across the block tests.
+inline constexpr int64_t kMint = 1600000000000;
+inline constexpr int64_t kMaxt = kMint + 2 * 3600 * 1000;
+
 inline std::string TempDir(absl::string_view tag = "block") {
   std::string tmpl = absl::StrCat("/tmp/vigil_", tag, "_test_XXXXXX");
   char* d = mkdtemp(tmpl.data());
@@ -192,6 +196,25 @@ inline bool SameSamples(const std::vector<model::Sample>& a,
                         const std::vector<model::Sample>& b) {
   return a.size() == b.size() &&
          std::equal(a.begin(), a.end(), b.begin(), SameSample);
+}
+
+// Whether `got` holds exactly the series and samples (bits) of `want`.
+inline ::testing::AssertionResult SameSeries(const SeriesSamples& got,
+                                             const SeriesSamples& want) {
+  if (got.size() != want.size()) {
+    return ::testing::AssertionFailure()
+           << got.size() << " series, want " << want.size();
+  }
+  for (const auto& [labels, samples] : want) {
+    auto it = got.find(labels);
+    if (it == got.end()) {
+      return ::testing::AssertionFailure() << "missing " << labels;
+    }
+    if (!SameSamples(it->second, samples)) {
+      return ::testing::AssertionFailure() << "samples differ for " << labels;
+    }
+  }
+  return ::testing::AssertionSuccess();
 }
 
 // The samples of `series` in [mint, maxt], keyed by label text.

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool verify : {true, false}) {
     ChunkReader::Options opts;
     opts.verify_checksums = verify;
-    auto r = ChunkReader::FromBytes({bytes, bytes.substr(size / 2)}, "fuzz", opts);
+    auto r =
+        ChunkReader::FromBytes({bytes, bytes.substr(size / 2)}, "fuzz", opts);
     if (!r.ok()) continue;
     auto decode = [](uint64_t, const Chunk& c) {
       auto it = vigil::tsdb::chunkenc::NewIterator(c.encoding, c.data);

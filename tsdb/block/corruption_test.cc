@@ -15,8 +15,8 @@ namespace {
 using model::MatchType;
 using testing::M;
 
-constexpr int64_t kMint = 1600000000000;
-constexpr int64_t kMaxt = kMint + 2 * 3600 * 1000;
+using testing::kMaxt;
+using testing::kMint;
 
 class CorruptionTest : public ::testing::Test {
  protected:
@@ -141,7 +141,8 @@ TEST_F(CorruptionTest, FlippedChunkBytes) {
   for (size_t pos = 0; pos < good.size(); pos += 1 + pos % 13) {
     std::string bad = good;
     bad[pos] = static_cast<char>(bad[pos] ^ (1 << (pos % 8)));
-    bool detected = CheckWith("chunks/000001", bad, absl::StrCat("chunk byte ", pos));
+    bool detected =
+        CheckWith("chunks/000001", bad, absl::StrCat("chunk byte ", pos));
     // Only the header's 3 padding bytes are unchecked (as in Prometheus).
     if (pos < 5 || pos >= 8) {
       EXPECT_TRUE(detected) << "chunk byte " << pos;
