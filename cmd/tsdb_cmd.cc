@@ -5,6 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "cmd/backfill.h"
+#include "cmd/flags.h"
 #include "config/config.h"
 #include "gflags/gflags.h"
 #include "tsdb/inspect.h"
@@ -19,7 +21,11 @@ constexpr char kUsage[] =
     "  vigil tsdb list DIR                 blocks: time range, series, samples, chunks, size\n"
     "  vigil tsdb analyze DIR [ULID] [--limit=N]\n"
     "                                      cardinality of a block (default: the newest)\n"
-    "  vigil tsdb check DIR                verify every block; exit 1 on any problem\n";
+    "  vigil tsdb check DIR                verify every block; exit 1 on any problem\n"
+    "  vigil tsdb create-blocks-from openmetrics INPUT OUTPUT_DIR\n"
+    "                                      backfill: OpenMetrics with timestamps -> 2h blocks\n"
+    "  vigil tsdb import openmetrics INPUT [--data_dir=DIR]\n"
+    "                                      backfill into a database (running or not)\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
@@ -100,12 +106,32 @@ int Check(const std::string& dir) {
   return r->problems.empty() ? 0 : 1;
 }
 
+int Backfill(const std::string& input, const std::string& out, const char* what) {
+  auto blocks = BackfillOpenMetrics(input, out);
+  if (!blocks.ok()) {
+    std::fprintf(stderr, "vigil tsdb %s: %s: %s\n", what, input.c_str(),
+                 std::string(blocks.status().message()).c_str());
+    return 1;
+  }
+  std::printf("%zu blocks written to %s\n", blocks->size(), out.c_str());
+  for (const std::string& b : *blocks) std::printf("%s\n", b.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int RunTsdbCommand(int argc, char** argv) {
   if (argc < 3) return Usage();
   std::string sub = argv[1];
   std::string dir = argv[2];
+  if (sub == "create-blocks-from" && argc == 5 && dir == "openmetrics") {
+    return Backfill(argv[3], argv[4], "create-blocks-from");
+  }
+  if (sub == "import" && argc == 4 && dir == "openmetrics") {
+    // Blocks land in the data directory whole; a running Vigil loads them
+    // at its next compaction round and merges overlaps with compaction.
+    return Backfill(argv[3], FLAGS_data_dir, "import");
+  }
   if (sub == "list" && argc == 3) return List(dir);
   if (sub == "check" && argc == 3) return Check(dir);
   if (sub == "analyze" && argc <= 4) return Analyze(dir, argc == 4 ? argv[3] : "", FLAGS_limit);

@@ -165,6 +165,8 @@ class DB::Impl {
   }
 
   absl::Status LoadBlocks();
+  // Adds blocks that appeared in the directory since (imports).
+  absl::Status LoadNewBlocks();
   absl::Status CompactOnce();
   absl::Status CutHead(int64_t mint, int64_t maxt);
   absl::Status CompactBlocks(const std::vector<std::string>& ids);
@@ -392,9 +394,36 @@ absl::Status DB::Impl::ApplyRetention() {
   return absl::OkStatus();
 }
 
+absl::Status DB::Impl::LoadNewBlocks() {
+  ASSIGN_OR_RETURN(std::vector<std::string> entries, ListDir(options.dir));
+  std::vector<BlockPtr> bs = Snapshot();
+  bool added = false;
+  for (const std::string& name : entries) {
+    auto ulid = block::Ulid::Parse(name);
+    if (!ulid.ok()) continue;
+    bool known = false;
+    for (const BlockPtr& b : bs) known |= b->meta().ulid == *ulid;
+    if (known) continue;
+    // A block moved in whole (import, backfill, block shipping).
+    auto b = block::Block::Open(options.dir + "/" + name);
+    if (!b.ok()) {
+      if (!absl::IsNotFound(b.status())) {
+        LogError("tsdb", "skipping new block").Kv("dir", name).Kv("err", b.status());
+      }
+      continue;
+    }
+    LogInfo("tsdb", "loaded new block").Kv("ulid", name);
+    bs.push_back(std::move(*b));
+    added = true;
+  }
+  if (added) SetBlocks(std::move(bs));
+  return absl::OkStatus();
+}
+
 absl::Status DB::Impl::CompactOnce() {
   absl::MutexLock l(&compact_mu);
   absl::Time start = absl::Now();
+  RETURN_IF_ERROR(LoadNewBlocks());
   const int64_t range = options.block_duration;
   // 1. Cut the head while it spans more than 1.5 ranges.
   for (;;) {
