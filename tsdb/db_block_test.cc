@@ -8,6 +8,7 @@
 #include "base/file.h"
 #include "gtest/gtest.h"
 #include "tsdb/db.h"
+#include "tsdb/test_util.h"
 
 namespace vigil::tsdb {
 namespace {
@@ -240,6 +241,26 @@ TEST_F(DbBlockTest, DamagedBlockIsSkippedAndLeftoversCleaned) {
     std::erase_if(v, [](const auto& p) { return p.first >= 2 * kH && p.first < 4 * kH; });
   }
   EXPECT_EQ(got, want_outside);
+}
+
+TEST_F(DbBlockTest, DiskFullDuringBlockWriteKeepsTheHeadAndRetries) {
+  opts_.enable_wal = false;  // Only the block files hit the limit.
+  Open();
+  Fill(0, 5 * kH);
+  {
+    FileSizeLimit full(2048);
+    absl::Status s = db_->Compact();
+    EXPECT_FALSE(s.ok());
+    EXPECT_EQ(db_->db_stats().head_compactions.load(), 0u);
+  }
+  EXPECT_TRUE(db_->Blocks().empty());
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().string().find(".tmp-for-creation"), std::string::npos) << e.path();
+  }
+  EXPECT_EQ(Read(), Want());  // The head still has everything.
+  ASSERT_TRUE(db_->Compact().ok());  // Retried once there is room.
+  EXPECT_EQ(db_->Blocks().size(), 1u);
+  EXPECT_EQ(Read(), Want());
 }
 
 TEST_F(DbBlockTest, SnapshotIsAConsistentCopy) {

@@ -30,20 +30,6 @@ Labels Series(int i) {
 
 // Caps file growth at `bytes` for its lifetime: writes past it fail with
 // EFBIG, as on a full disk.
-class FileSizeLimit {
- public:
-  explicit FileSizeLimit(int64_t bytes) {
-    signal(SIGXFSZ, SIG_IGN);
-    EXPECT_EQ(getrlimit(RLIMIT_FSIZE, &old_), 0);
-    struct rlimit lim = old_;
-    lim.rlim_cur = static_cast<rlim_t>(bytes);
-    EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
-  }
-  ~FileSizeLimit() { EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &old_), 0); }
-
- private:
-  struct rlimit old_;
-};
 
 class DBTest : public ::testing::Test {
  protected:

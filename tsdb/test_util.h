@@ -2,10 +2,14 @@
 #ifndef VIGIL_TSDB_TEST_UTIL_H_
 #define VIGIL_TSDB_TEST_UTIL_H_
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <map>
 #include <string>
 #include <vector>
 
+#include "gtest/gtest.h"
 #include "model/matcher.h"
 #include "model/value.h"
 #include "tsdb/storage.h"
@@ -13,6 +17,23 @@
 namespace vigil::tsdb {
 
 using SeriesSamples = std::map<std::string, std::vector<model::Sample>>;
+
+// Limits the size of files this process writes for its lifetime (disk-full
+// tests: writes past it fail with EFBIG, SIGXFSZ ignored).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(int64_t bytes) {
+    signal(SIGXFSZ, SIG_IGN);
+    EXPECT_EQ(getrlimit(RLIMIT_FSIZE, &old_), 0);
+    struct rlimit lim = old_;
+    lim.rlim_cur = static_cast<rlim_t>(bytes);
+    EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  }
+  ~FileSizeLimit() { EXPECT_EQ(setrlimit(RLIMIT_FSIZE, &old_), 0); }
+
+ private:
+  struct rlimit old_;
+};
 
 // Labels (as text) -> samples, for everything `q` selects.
 inline SeriesSamples SelectAll(Querier* q, const std::vector<model::Matcher>& ms,
