@@ -9,36 +9,16 @@
 // raw samples; stale markers are left out), through curl and jq. Vigil has
 // no query API yet, so its side is read by opening its data directory
 // after it stops.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <bit>
-#include <charconv>
-#include <cmath>
-#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <functional>
-#include <map>
-#include <memory>
-#include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/substitute.h"
@@ -46,21 +26,22 @@
 #include "absl/time/time.h"
 #include "base/file.h"
 #include "gtest/gtest.h"
-#include "model/labels.h"
-#include "model/matcher.h"
-#include "model/value.h"
+#include "tests/prometheus_api.h"
+#include "tests/sample_dataset.h"
 #include "tests/vigil_process.h"
-#include "tsdb/db.h"
 
 namespace vigil {
 namespace {
 
+using testing::Dataset;
+using testing::kCurl;
+using testing::kJq;
+using testing::kPrometheus;
 using testing::Proc;
+using testing::SeriesKey;
+using testing::ShellQuote;
 
-constexpr char kPrometheus[] = "/usr/bin/prometheus";
 constexpr char kNodeExporter[] = "/usr/bin/prometheus-node-exporter";
-constexpr char kCurl[] = "/usr/bin/curl";
-constexpr char kJq[] = "/usr/bin/jq";
 
 constexpr int kMinScrapes = 5;
 // Series node_exporter (with the collectors below) and the scrape's own
@@ -73,7 +54,6 @@ constexpr absl::Duration kStartTimeout = absl::Seconds(20);
 constexpr absl::Duration kScrapesTimeout = absl::Seconds(40);
 constexpr absl::Duration kSentTimeout = absl::Seconds(20);
 constexpr absl::Duration kStopTimeout = absl::Seconds(20);
-constexpr absl::Duration kPollInterval = absl::Milliseconds(100);
 
 int StartTimeoutMs() {
   return static_cast<int>(absl::ToInt64Milliseconds(kStartTimeout));
@@ -110,19 +90,6 @@ remote_write:
       max_shards: 1
 )yaml";
 
-// Prints each series of a query result as
-//   name US value RS name US value ... GS t US v RS t US v ... FS
-// (US, RS, GS, FS = \x1f, \x1e, \x1d, \x1c; t in ms, v as Prometheus
-// printed it), so label values may hold anything but those four bytes.
-constexpr char kJqProgram[] = R"jq(
-if .status != "success" then error("query failed: " + (.error // "?")) else . end
-| .data.result[]
-| (.metric | to_entries | map(.key + "\u001f" + .value) | join("\u001e"))
-  + "\u001d"
-  + (.values | map((.[0] * 1000 | round | tostring) + "\u001f" + .[1]) | join("\u001e"))
-  + "\u001c"
-)jq";
-
 // The result of `up[1h]`: the number of successful scrapes and the newest
 // scrape's time in ms, one per line; nothing before the first scrape.
 constexpr char kJqUpProgram[] = R"jq(
@@ -130,256 +97,8 @@ constexpr char kJqUpProgram[] = R"jq(
 | (map(select(.[1] == "1")) | length), (.[-1][0] * 1000 | round)
 )jq";
 
-using SeriesKey = std::vector<std::pair<std::string, std::string>>;  // Sorted.
-struct Point {
-  int64_t t;
-  double v;
-};
-using Dataset = std::map<SeriesKey, std::vector<Point>>;
-
-std::string KeyString(const SeriesKey& key) {
-  return absl::StrCat("{",
-                      absl::StrJoin(key, ", ",
-                                    [](std::string* out, const auto& kv) {
-                                      absl::StrAppend(out, kv.first, "=\"",
-                                                      kv.second, "\"");
-                                    }),
-                      "}");
-}
-
-// "t@v", v in its shortest round-trip form (as Prometheus prints it).
-std::string PointString(const Point& p) {
-  char buf[64];
-  std::to_chars_result r = std::to_chars(buf, buf + sizeof(buf), p.v);
-  return absl::StrCat(p.t, "@",
-                      absl::string_view(buf, static_cast<size_t>(r.ptr - buf)));
-}
-
-// Same value: identical bits, or both NaN (Prometheus's JSON says "NaN"
-// whatever the payload).
-bool SameValue(double a, double b) {
-  if (std::isnan(a) && std::isnan(b)) return true;
-  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
-}
-
-std::string ShellQuote(absl::string_view s) {
-  return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "'\\''"}}), "'");
-}
-
-// Runs `command` with /bin/sh; its stdout, or an error with the exit status.
-absl::StatusOr<std::string> RunShell(const std::string& command) {
-  FILE* f = popen(command.c_str(), "r");
-  if (f == nullptr)
-    return absl::InternalError(absl::StrCat("popen: ", command));
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  int status = pclose(f);
-  if (status != 0) {
-    return absl::InternalError(
-        absl::StrCat("`", command, "` exited with status ",
-                     WIFEXITED(status) ? WEXITSTATUS(status) : -1));
-  }
-  return out;
-}
-
-absl::StatusOr<std::string> HttpGet(int port, absl::string_view path) {
-  return RunShell(
-      absl::StrCat(kCurl, " -sSf --max-time 10 ",
-                   ShellQuote(absl::StrCat("http://127.0.0.1:", port, path))));
-}
-
-// GET /api/v1/query with `query` evaluated at `time_ms` into `out_file`.
-absl::Status Query(int port, absl::string_view query, int64_t time_ms,
-                   const std::string& out_file) {
-  std::string time = absl::StrCat(time_ms / 1000, ".",
-                                  absl::Dec(time_ms % 1000, absl::kZeroPad3));
-  return RunShell(absl::StrCat(kCurl, " -sSfG --max-time 20 -o ",
-                               ShellQuote(out_file), " --data-urlencode ",
-                               ShellQuote(absl::StrCat("query=", query)),
-                               " --data-urlencode ",
-                               ShellQuote(absl::StrCat("time=", time)), " ",
-                               ShellQuote(absl::StrCat("http://127.0.0.1:",
-                                                       port, "/api/v1/query"))))
-      .status();
-}
-
-// Parses the output of kJqProgram.
-absl::StatusOr<Dataset> ParseJqOutput(absl::string_view text) {
-  Dataset data;
-  for (absl::string_view record :
-       absl::StrSplit(text, '\x1c', absl::SkipEmpty())) {
-    std::vector<absl::string_view> parts = absl::StrSplit(record, '\x1d');
-    if (parts.size() != 2)
-      return absl::InvalidArgumentError(absl::StrCat("bad record: ", record));
-    SeriesKey key;
-    for (absl::string_view label :
-         absl::StrSplit(parts[0], '\x1e', absl::SkipEmpty())) {
-      std::pair<std::string, std::string> kv =
-          absl::StrSplit(label, absl::MaxSplits('\x1f', 1));
-      key.push_back(std::move(kv));
-    }
-    std::sort(key.begin(), key.end());
-    std::vector<Point>& points = data[key];
-    for (absl::string_view sample :
-         absl::StrSplit(parts[1], '\x1e', absl::SkipEmpty())) {
-      std::pair<std::string, std::string> tv =
-          absl::StrSplit(sample, absl::MaxSplits('\x1f', 1));
-      Point p;
-      char* end = nullptr;
-      p.v = std::strtod(tv.second.c_str(), &end);
-      if (!absl::SimpleAtoi(tv.first, &p.t) || end == tv.second.c_str() ||
-          *end != '\0') {
-        return absl::InvalidArgumentError(
-            absl::StrCat("bad sample in ", KeyString(key), ": ", sample));
-      }
-      points.push_back(p);
-    }
-  }
-  return data;
-}
-
-// The value of the first sample of `name` in a text exposition.
-std::optional<double> MetricValue(absl::string_view exposition,
-                                  absl::string_view name) {
-  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
-    if (!absl::ConsumePrefix(&line, name)) continue;
-    if (absl::ConsumePrefix(&line, "{")) {
-      size_t close = line.rfind('}');
-      if (close == absl::string_view::npos) continue;
-      line.remove_prefix(close + 1);
-    } else if (line.empty() || line[0] != ' ') {
-      continue;  // A longer name.
-    }
-    std::vector<absl::string_view> fields =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
-    double v;
-    if (!fields.empty() && absl::SimpleAtod(fields[0], &v)) return v;
-  }
-  return std::nullopt;
-}
-
-// A loopback port that was free a moment ago.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  close(fd);
-  return port;
-}
-
-void Drain(Proc* p) { testing::DrainLog(p); }
 int Stop(Proc* p, int sig, absl::Duration timeout = kStopTimeout) {
   return testing::StopProcess(p, sig, timeout);
-}
-
-// Calls `done` every kPollInterval until it returns true or `timeout`
-// passes, draining the children's logs meanwhile.
-bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout,
-               const std::vector<Proc*>& procs) {
-  absl::Time deadline = absl::Now() + timeout;
-  for (;;) {
-    for (Proc* p : procs) Drain(p);
-    if (done()) return true;
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(kPollInterval);
-  }
-}
-
-// Every series Vigil stored in `dir` with samples in [mint, maxt], stale
-// markers left out (as Prometheus's query API does).
-absl::StatusOr<Dataset> ReadVigil(const std::string& dir, int64_t mint,
-                                  int64_t maxt) {
-  tsdb::Options options;
-  options.dir = dir;
-  absl::StatusOr<std::unique_ptr<tsdb::DB>> db = tsdb::DB::Open(options);
-  if (!db.ok()) return db.status();
-  absl::StatusOr<model::Matcher> all = model::Matcher::Create(
-      model::MatchType::kRegexMatch, model::kMetricName, ".+");
-  if (!all.ok()) return all.status();
-  std::unique_ptr<tsdb::Querier> querier = (*db)->Querier();
-  std::unique_ptr<tsdb::SeriesSet> set = querier->Select({*all}, mint, maxt);
-  Dataset data;
-  while (set->Next()) {
-    const tsdb::Series& series = set->At();
-    std::vector<Point> points;
-    std::unique_ptr<tsdb::SampleIterator> it = series.Iterator();
-    while (it->Next()) {
-      if (it->AtT() < mint || it->AtT() > maxt || model::IsStaleNaN(it->AtV()))
-        continue;
-      points.push_back({it->AtT(), it->AtV()});
-    }
-    if (!it->Err().ok()) return it->Err();
-    if (points.empty()) continue;
-    SeriesKey key;
-    for (const model::Label& l : series.labels()) {
-      key.emplace_back(std::string(l.name.view()), std::string(l.value.view()));
-    }
-    data[std::move(key)] = std::move(points);
-  }
-  if (!set->Err().ok()) return set->Err();
-  if (absl::Status s = (*db)->Close(); !s.ok()) return s;
-  return data;
-}
-
-size_t CountSamples(const Dataset& data) {
-  size_t n = 0;
-  for (const auto& [key, points] : data) n += points.size();
-  return n;
-}
-
-// An empty string when `want` (Prometheus) and `got` (Vigil) are the same;
-// otherwise counts and the first differences.
-std::string Diff(const Dataset& want, const Dataset& got) {
-  constexpr int kMaxShown = 10;
-  std::vector<std::string> shown;
-  int only_want = 0, only_got = 0, differ = 0;
-  auto show = [&](std::string line) {
-    if (static_cast<int>(shown.size()) < kMaxShown)
-      shown.push_back(std::move(line));
-  };
-  for (const auto& [key, points] : want) {
-    auto it = got.find(key);
-    if (it == got.end()) {
-      ++only_want;
-      show(absl::StrCat("only in Prometheus: ", KeyString(key), " (",
-                        points.size(), " samples)"));
-      continue;
-    }
-    const std::vector<Point>& other = it->second;
-    size_t i = 0;
-    while (i < points.size() && i < other.size() && points[i].t == other[i].t &&
-           SameValue(points[i].v, other[i].v)) {
-      ++i;
-    }
-    if (i == points.size() && i == other.size()) continue;
-    ++differ;
-    show(absl::StrCat(
-        KeyString(key), ": ", points.size(), " samples in Prometheus, ",
-        other.size(), " in Vigil; first difference at #", i, ": Prometheus ",
-        i < points.size() ? PointString(points[i]) : "(none)", ", Vigil ",
-        i < other.size() ? PointString(other[i]) : "(none)"));
-  }
-  for (const auto& [key, points] : got) {
-    if (want.count(key) != 0) continue;
-    ++only_got;
-    show(absl::StrCat("only in Vigil: ", KeyString(key), " (", points.size(),
-                      " samples)"));
-  }
-  if (only_want == 0 && only_got == 0 && differ == 0) return "";
-  return absl::StrCat(want.size(), " series in Prometheus, ", got.size(),
-                      " in Vigil; ", only_want, " only in Prometheus, ",
-                      only_got, " only in Vigil, ", differ,
-                      " with different samples. First differences:\n  ",
-                      absl::StrJoin(shown, "\n  "));
 }
 
 class PrometheusRemoteWriteTest : public ::testing::Test {
@@ -411,20 +130,16 @@ class PrometheusRemoteWriteTest : public ::testing::Test {
 };
 
 TEST_F(PrometheusRemoteWriteTest, VigilHoldsExactlyWhatPrometheusHolds) {
-  std::vector<std::string> missing;
-  for (const char* binary : {kPrometheus, kNodeExporter, kCurl, kJq}) {
-    if (access(binary, X_OK) != 0) missing.push_back(binary);
-  }
+  std::string missing =
+      testing::MissingBinaries({kPrometheus, kNodeExporter, kCurl, kJq});
   if (!missing.empty()) {
-    std::string what = absl::StrCat("missing ", absl::StrJoin(missing, ", "),
-                                    " (scripts/install-deps.sh installs them)");
-    std::fprintf(stderr, "%s\n", what.c_str());
-    GTEST_SKIP() << what;
+    std::fprintf(stderr, "%s\n", missing.c_str());
+    GTEST_SKIP() << missing;
   }
   const std::vector<Proc*> procs = {&node_exporter_, &vigil_, &prometheus_};
 
   // node_exporter.
-  int ne_port = FreePort();
+  int ne_port = testing::FreePort();
   ASSERT_GT(ne_port, 0);
   std::vector<std::string> ne_args = {
       absl::StrCat("--web.listen-address=127.0.0.1:", ne_port),
@@ -448,33 +163,27 @@ TEST_F(PrometheusRemoteWriteTest, VigilHoldsExactlyWhatPrometheusHolds) {
       WriteFileAtomic(dir_ + "/prometheus.yml",
                       absl::Substitute(kPrometheusConfig, ne_port, vigil_port))
           .ok());
-  ASSERT_TRUE(WriteFileAtomic(dir_ + "/samples.jq", kJqProgram).ok());
-  int prom_port = FreePort();
+  int prom_port = testing::FreePort();
   ASSERT_GT(prom_port, 0);
-  prometheus_ = testing::StartProcess(
-      kPrometheus,
-      {"--config.file=" + dir_ + "/prometheus.yml",
-       "--storage.tsdb.path=" + dir_ + "/prometheus",
-       absl::StrCat("--web.listen-address=127.0.0.1:", prom_port)});
-  ASSERT_TRUE(testing::WaitForLog(&prometheus_,
-                                  "Server is ready to receive web requests",
-                                  StartTimeoutMs()))
-      << Logs();
+  prometheus_ =
+      testing::StartPrometheus(dir_ + "/prometheus.yml", dir_ + "/prometheus",
+                               prom_port, {}, kStartTimeout);
+  ASSERT_TRUE(testing::PrometheusReady(prometheus_)) << Logs();
 
   // Wait for kMinScrapes successful scrapes; t1 is the newest scrape's time.
   const std::string up_file = dir_ + "/up.json";
   int64_t t1 = 0;
   int scrapes = 0;
   std::string last_error;
-  bool scraped = WaitUntil(
+  bool scraped = testing::WaitUntil(
       [&] {
         int64_t now_ms = absl::ToUnixMillis(absl::Now());
-        absl::Status s = Query(prom_port, "up[1h]", now_ms, up_file);
+        absl::Status s = testing::Query(prom_port, "up[1h]", now_ms, up_file);
         absl::StatusOr<std::string> out =
-            s.ok()
-                ? RunShell(absl::StrCat(kJq, " -r ", ShellQuote(kJqUpProgram),
-                                        " ", ShellQuote(up_file)))
-                : s;
+            s.ok() ? testing::RunShell(absl::StrCat(kJq, " -r ",
+                                                    ShellQuote(kJqUpProgram),
+                                                    " ", ShellQuote(up_file)))
+                   : s;
         if (!out.ok()) {
           last_error = out.status().ToString();
           return false;
@@ -498,12 +207,12 @@ TEST_F(PrometheusRemoteWriteTest, VigilHoldsExactlyWhatPrometheusHolds) {
   // whole seconds) and has nothing pending.
   std::string metrics;
   auto metric = [&](absl::string_view name) {
-    return MetricValue(metrics, name).value_or(-1);
+    return testing::MetricValue(metrics, name).value_or(-1);
   };
   const double sent_wanted = static_cast<double>(t1 / 1000 + 1);
-  bool sent = WaitUntil(
+  bool sent = testing::WaitUntil(
       [&] {
-        absl::StatusOr<std::string> m = HttpGet(prom_port, "/metrics");
+        absl::StatusOr<std::string> m = testing::HttpGet(prom_port, "/metrics");
         metrics = m.ok() ? *m : "";
         return metric(kHighestSent) >= sent_wanted && metric(kPending) == 0;
       },
@@ -519,12 +228,8 @@ TEST_F(PrometheusRemoteWriteTest, VigilHoldsExactlyWhatPrometheusHolds) {
 
   // Everything Prometheus holds up to t1.
   const std::string all_file = dir_ + "/all.json";
-  ASSERT_TRUE(Query(prom_port, "{__name__=~\".+\"}[1h]", t1, all_file).ok());
-  absl::StatusOr<std::string> jq_out =
-      RunShell(absl::StrCat(kJq, " -j -f ", ShellQuote(dir_ + "/samples.jq"),
-                            " ", ShellQuote(all_file)));
-  ASSERT_TRUE(jq_out.ok()) << jq_out.status();
-  absl::StatusOr<Dataset> want = ParseJqOutput(*jq_out);
+  absl::StatusOr<Dataset> want =
+      testing::QueryMatrix(prom_port, "{__name__=~\".+\"}[1h]", t1, all_file);
   ASSERT_TRUE(want.ok()) << want.status();
 
   EXPECT_EQ(Stop(&prometheus_, SIGTERM), 0) << Logs();
@@ -532,14 +237,15 @@ TEST_F(PrometheusRemoteWriteTest, VigilHoldsExactlyWhatPrometheusHolds) {
   EXPECT_NE(vigil_.log.find("shutdown complete"), std::string::npos)
       << vigil_.log;
 
-  absl::StatusOr<Dataset> got = ReadVigil(vigil_dir, t1 - kRangeMs, t1);
+  absl::StatusOr<Dataset> got =
+      testing::ReadVigil(vigil_dir, t1 - kRangeMs, t1);
   ASSERT_TRUE(got.ok()) << got.status();
 
   std::printf(
       "t1=%lld: Prometheus %zu series / %zu samples, Vigil %zu series / %zu "
       "samples\n",
-      static_cast<long long>(t1), want->size(), CountSamples(*want),
-      got->size(), CountSamples(*got));
+      static_cast<long long>(t1), want->size(), testing::CountSamples(*want),
+      got->size(), testing::CountSamples(*got));
   EXPECT_GE(want->size(), kMinSeries);
   auto up =
       want->find(SeriesKey{{"__name__", "up"},
@@ -547,7 +253,7 @@ TEST_F(PrometheusRemoteWriteTest, VigilHoldsExactlyWhatPrometheusHolds) {
                            {"job", "node"}});
   ASSERT_NE(up, want->end());
   EXPECT_GE(up->second.size(), static_cast<size_t>(kMinScrapes));
-  std::string diff = Diff(*want, *got);
+  std::string diff = testing::Diff(*want, *got);
   EXPECT_TRUE(diff.empty()) << diff;
 }
 
