@@ -66,6 +66,22 @@ inline bool WaitForLog(Proc* proc, const std::string& needle, int timeout_ms = 2
   return true;
 }
 
+// Reads the child's stderr until `deadline`, or until the child closes it
+// (returns false then).
+inline bool ReadLogUntil(Proc* proc, absl::Time deadline) {
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return true;
+    struct pollfd pfd = {proc->err_fd, POLLIN, 0};
+    int ms = static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))));
+    if (poll(&pfd, 1, ms) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(proc->err_fd, buf, sizeof(buf));
+    if (n <= 0) return false;
+    proc->log.append(buf, static_cast<size_t>(n));
+  }
+}
+
 // Waits for the child to exit; its exit code (128 + signal if killed).
 inline int WaitExit(Proc* proc) {
   int status = 0;
