@@ -1009,7 +1009,9 @@ absl::StatusOr<size_t> UpSamples(int port, const std::string& scratch) {
 // 1 | 8) and "repairs" it: it truncates the checkpoint and deletes the
 // segments after it, so Prometheus restarted on the directory has lost its
 // unflushed samples.
-TEST_F(PrometheusRunTest, DISABLED_VigilOnAPrometheusDataDirectoryLeavesItsWalAlone) {
+// Vigil cannot replay Prometheus's WAL: it refuses the directory with a
+// message naming the segment, and Prometheus finds everything as it left it.
+TEST_F(PrometheusRunTest, VigilRefusesAPrometheusWalAndLeavesItAlone) {
   constexpr size_t kMinScrapes = 3;
   // Prometheus waits ~5s for service discovery before its first scrape.
   constexpr absl::Duration kScrapeTimeout = absl::Seconds(60);
@@ -1037,7 +1039,10 @@ TEST_F(PrometheusRunTest, DISABLED_VigilOnAPrometheusDataDirectoryLeavesItsWalAl
   ASSERT_FALSE(wal->empty());
   absl::StatusOr<Dataset> vigil = testing::ReadVigil(data, std::numeric_limits<int64_t>::min(),
                                                      std::numeric_limits<int64_t>::max());
-  EXPECT_TRUE(vigil.ok()) << vigil.status();
+  EXPECT_EQ(vigil.status().code(), absl::StatusCode::kFailedPrecondition) << vigil.status();
+  EXPECT_TRUE(absl::StrContains(vigil.status().message(),
+                                "is a segment of a Prometheus write-ahead log"))
+      << vigil.status();
   absl::StatusOr<std::map<std::string, std::string>> after = Files(data + "/wal");
   ASSERT_TRUE(after.ok()) << after.status();
   for (const auto& [path, contents] : *wal) {

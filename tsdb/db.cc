@@ -470,6 +470,9 @@ absl::StatusOr<std::unique_ptr<DB>> DB::Open(const Options& options) {
   RETURN_IF_ERROR(CreateDirs(options.dir));
   ASSIGN_OR_RETURN(DirLock lock, DirLock::Acquire(options.dir));
   impl->lock.emplace(std::move(lock));
+  // Before anything is cleaned up or repaired: a Prometheus data directory's
+  // WAL is refused, not "repaired" away.
+  if (options.enable_wal) RETURN_IF_ERROR(wal::CheckNotPrometheusWal(options.dir + "/wal"));
   RETURN_IF_ERROR(impl->LoadBlocks());
 
   HeadOptions ho;
@@ -544,9 +547,7 @@ absl::Status DB::DeleteSeries(const std::vector<model::Matcher>& matchers, int64
                               int64_t maxt) {
   absl::MutexLock l(&impl_->compact_mu);
   if (maxt >= impl_->head->MinTime() && impl_->head->NumSeries() > 0) {
-    return absl::UnimplementedError(
-        "deleting samples still in the head is not supported yet; the range must end before "
-        "the head's oldest sample");
+    RETURN_IF_ERROR(impl_->head->Delete(matchers, mint, maxt));
   }
   std::vector<BlockPtr> bs = impl_->Snapshot();
   std::vector<BlockPtr> updated;

@@ -105,8 +105,9 @@ class DB {
 
   // Hides samples of series matching `matchers` in [mint, maxt] from
   // queries: tombstones in every overlapping block (dropped from disk when
-  // the block is next compacted or rewritten). The head's samples are not
-  // deleted yet (kUnimplemented when the range reaches into the head).
+  // the block is next compacted or rewritten); the head's samples in the
+  // range leave its chunks at once, after a tombstone record in the WAL
+  // (Head::Delete), so they stay deleted across a restart.
   absl::Status DeleteSeries(const std::vector<model::Matcher>& matchers, int64_t mint,
                             int64_t maxt);
 

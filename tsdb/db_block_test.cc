@@ -200,13 +200,54 @@ TEST_F(DbBlockTest, DeleteSeriesHidesThenCompactionDrops) {
   EXPECT_GT(db_->Blocks()[0].num_tombstones, 0u);
   Open();
   EXPECT_EQ(Read(), Want());
-  // The range reaching into the head is refused, not half done.
-  EXPECT_EQ(db_->DeleteSeries({*m}, 0, 8 * kH).code(), absl::StatusCode::kUnimplemented);
   Fill(9 * kH, 13 * kH);
   ASSERT_TRUE(db_->Compact().ok());  // [0,6) compacted: tombstoned data dropped.
   EXPECT_EQ(db_->Blocks()[0].num_tombstones, 0u);
   EXPECT_EQ(db_->Blocks()[0].num_samples, static_cast<uint64_t>(kSeries * 360 - 10 * 120));
   EXPECT_EQ(Read(), Want());
+}
+
+// Deletes job="a" samples in [from, to] from want_.
+void EraseJobA(Data* want, int64_t from, int64_t to) {
+  for (auto& [k, v] : *want) {
+    if (k.find("job=\"a\"") == std::string::npos) continue;
+    std::erase_if(v, [&](const auto& p) { return p.first >= from && p.first <= to; });
+  }
+}
+
+TEST_F(DbBlockTest, DeleteSeriesInTheHeadSurvivesRestartCheckpointAndCut) {
+  Fill(0, 9 * kH);
+  ASSERT_TRUE(db_->Compact().ok());
+  ASSERT_FALSE(db_->Blocks().empty());
+  ASSERT_LT(db_->MinTime(), 7 * kH);
+  auto m = model::Matcher::Create(model::MatchType::kEqual, "job", "a");
+  // Across the newest block and the head, ending inside a head chunk.
+  const int64_t from = db_->MinTime() - kH, to = 7 * kH + 30 * kStep + 1;
+  ASSERT_TRUE(db_->DeleteSeries({*m}, from, to).ok());
+  EraseJobA(&want_, from, to);
+  EXPECT_EQ(Read(), Want());
+  // Past the newest sample: what is appended afterwards stays.
+  ASSERT_TRUE(db_->DeleteSeries({*m}, 8 * kH + 17 * kStep, 20 * kH).ok());
+  EraseJobA(&want_, 8 * kH + 17 * kStep, 20 * kH);
+  Fill(9 * kH, 10 * kH);
+  EXPECT_EQ(Read(), Want());
+
+  Open();  // Replay applies the tombstone records.
+  EXPECT_EQ(Read(), Want());
+  // Cut the deleted range into blocks and checkpoint the WAL, then replay
+  // from the checkpoint.
+  Fill(10 * kH, 14 * kH);
+  ASSERT_TRUE(db_->Compact().ok());
+  EXPECT_EQ(Read(), Want());
+  Open();
+  EXPECT_EQ(Read(), Want());
+  uint64_t samples = 0;
+  for (const auto& b : db_->Blocks()) samples += b.num_samples;
+  uint64_t in_blocks = 0;
+  for (const auto& [k, v] : Want(INT64_MIN, db_->Blocks().back().max_time - 1)) {
+    in_blocks += v.size();
+  }
+  EXPECT_EQ(samples, in_blocks) << "blocks cut after the deletion hold only what is left";
 }
 
 TEST_F(DbBlockTest, DamagedBlockIsSkippedAndLeftoversCleaned) {

@@ -24,6 +24,7 @@ struct HeadStats {
   std::atomic<uint64_t> wal_replay_nanos{0};
   std::atomic<uint64_t> wal_replay_unknown_refs{0};
   std::atomic<uint64_t> checkpoints{0};
+  std::atomic<uint64_t> samples_deleted{0};  // By DeleteSeries (tombstones).
 };
 
 // Block and compaction counters; all monotonically increasing.

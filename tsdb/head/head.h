@@ -53,6 +53,10 @@ struct MemSeries {
   bool Empty() const { return sealed.empty() && open.NumSamples() == 0; }
   // Appends in order. REQUIRES: t > last_t.
   void AppendSample(int64_t t, double v, const HeadOptions& opts, HeadStats* stats);
+  // Removes the samples in [mint, maxt] from the chunks (re-encoding the
+  // chunks that hold some); returns how many. The append position (last_t)
+  // is kept, so older samples stay out of order afterwards.
+  uint64_t DeleteRange(int64_t mint, int64_t maxt);
 
   const SeriesRef ref;
   const model::Labels labels;
@@ -100,6 +104,14 @@ class Head {
   absl::Status ForEachSeriesInRange(
       int64_t mint, int64_t maxt,
       const std::function<absl::Status(const model::Labels&, const std::vector<ChunkSpan>&)>& fn);
+
+  // Deletes the samples in [mint, maxt] of every series matching
+  // `matchers`. Tombstone records go to the WAL first (one interval per
+  // series, its end clamped to the series' newest sample, so that samples
+  // appended afterwards are never covered), then the samples leave the
+  // chunks at once; replay applies the tombstones after all samples. On a
+  // WAL error nothing is deleted.
+  absl::Status Delete(const std::vector<model::Matcher>& matchers, int64_t mint, int64_t maxt);
 
   // Samples older than `t` are refused (kOutOfBounds), and dropped by
   // Replay. The block layer sets it to the newest block's end before replay.

@@ -231,8 +231,10 @@ absl::Status Head::Replay(const std::string& wal_dir) {
         break;
       }
       case wal::RecordType::kTombstones:
-        // Deletion arrives with the block layer; keep the records readable.
-        tombstones.clear();
+        // Applied after all samples are in: each interval ends at the
+        // series' newest sample when it was deleted, so no sample logged
+        // after the record falls inside it, and a checkpoint may reorder
+        // records.
         decode_error = wal::DecodeTombstones(reader->payload(), &tombstones);
         break;
     }
@@ -256,6 +258,11 @@ absl::Status Head::Replay(const std::string& wal_dir) {
     }
   }
   shards.Finish();
+  uint64_t deleted = 0;
+  for (const wal::RefTombstone& t : tombstones) {
+    if (MemSeries* s = refs.Get(t.ref).s) deleted += s->DeleteRange(t.mint, t.maxt);
+  }
+  stats_.samples_deleted.fetch_add(deleted);
   n_samples = shards.appended;
   dropped = shards.dropped;
   RETURN_IF_ERROR(reader->status());
@@ -284,6 +291,8 @@ absl::Status Head::Replay(const std::string& wal_dir) {
       .Kv("samples", n_samples)
       .Kv("unknown_ref_samples", unknown)
       .Kv("dropped_samples", dropped)
+      .Kv("tombstones", tombstones.size())
+      .Kv("deleted_samples", deleted)
       .Kv("empty_series_removed", collected)
       .Kv("gc_duration", gc_took)
       .Kv("duration", took);

@@ -38,6 +38,61 @@ struct FileEntry {
   bool missing = false;
 };
 
+// Prometheus's WAL (tsdb/docs/format/wal.md of prometheus/prometheus): pages
+// of 32 KiB holding records split into fragments, each with a 7-byte header:
+// type (low 3 bits: 1 full, 2 first, 3 middle, 4 last; bit 3: snappy), the
+// fragment length (big-endian uint16) and the CRC32C of the fragment.
+constexpr size_t kPrometheusPageSize = 32 << 10;
+constexpr size_t kPrometheusHeaderSize = 7;
+
+// True when `head`, the start of a segment file, begins with a well-formed
+// Prometheus fragment: a segment's first fragment is a full or first one
+// (records never span segments). A Vigil frame passes only if a CRC over
+// payload bytes happens to match, one chance in 2^32.
+bool LooksLikePrometheusRecord(absl::string_view head) {
+  if (head.size() < kPrometheusHeaderSize) return false;
+  // A Vigil frame with an empty payload has zeros where Prometheus keeps
+  // the length and CRC, and the CRC32C of nothing is 0: check ours first.
+  if (head.size() >= kFrameHeaderSize) {
+    const uint32_t stored = GetBE32(head.data() + 2);
+    if (stored <= head.size() - kFrameHeaderSize) {
+      const uint32_t crc = Crc32cExtend(Crc32c(head.substr(0, 10)),
+                                        head.data() + kFrameHeaderSize, stored);
+      if (crc == GetBE32(head.data() + 10)) return false;
+    }
+  }
+  const auto type = static_cast<uint8_t>(head[0]);
+  if ((type & ~uint8_t{0x0f}) != 0) return false;
+  const uint8_t fragment = type & 0x07;
+  if (fragment != 1 && fragment != 2) return false;
+  const size_t length = GetBE16(head.data() + 1);
+  if (length == 0) return false;  // A record holds at least its type byte.
+  if (kPrometheusHeaderSize + length > std::min(head.size(), kPrometheusPageSize)) return false;
+  return GetBE32(head.data() + 3) == Crc32c(head.substr(kPrometheusHeaderSize, length));
+}
+
+// Up to `n` bytes from the start of `path`.
+absl::StatusOr<std::string> ReadFilePrefix(const std::string& path, size_t n) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "open", path);
+  std::string out(n, '\0');
+  size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(fd, out.data() + got, n - got, static_cast<off_t>(got));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      const int err = errno;
+      ::close(fd);
+      return ErrnoStatus(err, "read", path);
+    }
+    if (r == 0) break;
+    got += static_cast<size_t>(r);
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
+}
+
 // Read order is checkpoint files first, then WAL segments.
 bool Before(bool a_in_checkpoint, int a_index, bool b_in_checkpoint,
             int b_index) {
@@ -414,7 +469,27 @@ absl::StatusOr<std::unique_ptr<Reader>> OpenReaderUpTo(
 
 }  // namespace internal
 
+absl::Status CheckNotPrometheusWal(const std::string& dir) {
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) return absl::OkStatus();  // Nothing to read yet.
+  ASSIGN_OR_RETURN(std::vector<FileEntry> plan, ReadPlan(dir, std::nullopt));
+  for (const FileEntry& f : plan) {
+    if (f.missing) break;
+    ASSIGN_OR_RETURN(std::string head, ReadFilePrefix(f.path, kPrometheusPageSize));
+    if (head.empty()) continue;
+    if (!LooksLikePrometheusRecord(head)) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        f.path,
+        " is a segment of a Prometheus write-ahead log, which Vigil cannot replay; the "
+        "directory was left untouched. Start Vigil on a snapshot taken with Prometheus's "
+        "admin API (POST /api/v1/admin/tsdb/snapshot writes the head as a block), or move "
+        "wal/ and chunks_head/ out of the data directory (their samples are then not served)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<Reader>> Reader::Open(const std::string& dir) {
+  RETURN_IF_ERROR(CheckNotPrometheusWal(dir));
   ASSIGN_OR_RETURN(internal::DirContents contents, internal::ListWalDir(dir));
   RETURN_IF_ERROR(internal::RemoveStaleCheckpoints(dir, contents));
   return internal::OpenReaderUpTo(dir, std::nullopt);

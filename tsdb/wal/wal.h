@@ -172,6 +172,15 @@ using CheckpointFilter = std::function<absl::Status(
 absl::Status Checkpoint(const std::string& dir, int to,
                         const CheckpointFilter& filter);
 
+// Fails with kFailedPrecondition, naming the file, when the WAL directory
+// `dir` holds Prometheus's write-ahead log (32 KiB pages of records with a
+// 7-byte header: fragment type with the snappy bit, 16-bit length, CRC32C)
+// rather than Vigil's. Vigil cannot replay that format, and treating it as a
+// corrupt Vigil WAL would cut it away; the directory is left untouched.
+// Only the first record of the first non-empty file is looked at. A missing
+// directory, empty segments or Vigil's own frames are OK.
+absl::Status CheckNotPrometheusWal(const std::string& dir);
+
 // Encodes one framed record (header + possibly compressed payload) onto
 // `dst`; exposed for tests and fuzzing.
 void EncodeFrame(RecordType type, absl::string_view payload,

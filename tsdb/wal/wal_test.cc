@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/coding.h"
+#include "base/crc32c.h"
 #include "base/file.h"
 #include "gtest/gtest.h"
 
@@ -180,6 +181,60 @@ TEST_F(WalTest, EncodeFrameLayoutAndReadBack) {
               {RecordType::kTombstones, big},
               {RecordType::kSamples, noise}},
              r.records);
+}
+
+// A segment as Prometheus writes it: one full fragment (type 1, snappy bit
+// set) with its CRC32C, padded to a 32 KiB page with zeros.
+std::string PrometheusSegment(absl::string_view fragment) {
+  std::string seg;
+  seg.push_back(static_cast<char>(1 | 8));
+  PutBE16(&seg, static_cast<uint16_t>(fragment.size()));
+  PutBE32(&seg, Crc32c(fragment));
+  seg.append(fragment.data(), fragment.size());
+  seg.resize(32 << 10, '\0');
+  return seg;
+}
+
+TEST_F(WalTest, PrometheusWalIsRefusedAndLeftUntouched) {
+  const std::string seg = PrometheusSegment(Random(200, 3));
+  ASSERT_TRUE(WriteFileAtomic(Seg(0), seg).ok());
+  ASSERT_TRUE(WriteFileAtomic(Seg(1), "").ok());
+  absl::Status s = CheckNotPrometheusWal(dir_);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), Seg(0))) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "Prometheus write-ahead log")) << s;
+  auto reader = Reader::Open(dir_);
+  EXPECT_EQ(reader.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto after = ReadFile(Seg(0));
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(*after == seg);
+  EXPECT_EQ(Size(Seg(1)), 0);
+
+  // In a checkpoint too (Prometheus names them like Vigil does).
+  ASSERT_TRUE(RemoveAll(Seg(0)).ok());
+  ASSERT_TRUE(RemoveAll(Seg(1)).ok());
+  const std::string cp = dir_ + "/" + internal::CheckpointDirName(4);
+  ASSERT_TRUE(CreateDirs(cp).ok());
+  ASSERT_TRUE(WriteFileAtomic(cp + "/00000000", seg).ok());
+  EXPECT_EQ(CheckNotPrometheusWal(dir_).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WalTest, VigilWalPassesThePrometheusCheck) {
+  EXPECT_TRUE(CheckNotPrometheusWal(dir_ + "/missing").ok());
+  EXPECT_TRUE(CheckNotPrometheusWal(dir_).ok()) << "empty directory";
+  // Vigil frames, including a leading empty segment and a one-byte payload.
+  ASSERT_TRUE(WriteFileAtomic(Seg(0), "").ok());
+  std::string frames;
+  EncodeFrame(RecordType::kTombstones, "", 64, &frames);
+  EncodeFrame(RecordType::kSeries, "x", 64, &frames);
+  EncodeFrame(RecordType::kSamples, Random(5000, 9), 64, &frames);
+  ASSERT_TRUE(WriteFileAtomic(Seg(1), frames).ok());
+  EXPECT_TRUE(CheckNotPrometheusWal(dir_).ok());
+  // A Prometheus-looking header with a wrong CRC is not taken for one.
+  std::string bad = PrometheusSegment("abc");
+  bad[3] ^= 1;
+  ASSERT_TRUE(WriteFileAtomic(Seg(0), bad).ok());
+  EXPECT_TRUE(CheckNotPrometheusWal(dir_).ok());
 }
 
 TEST_F(WalTest, RoundTripAllTypesAndSizes) {
