@@ -1,17 +1,26 @@
 #include "cmd/tsdb_cmd.h"
 
+#include <cstdint>
 #include <cstdio>
+#include <limits>
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "base/goformat.h"
 #include "cmd/backfill.h"
 #include "cmd/flags.h"
 #include "config/config.h"
 #include "gflags/gflags.h"
+#include "model/matcher.h"
 #include "tsdb/inspect.h"
 
 DEFINE_int32(limit, 20, "vigil tsdb analyze: rows shown per table.");
+DEFINE_int64(min_time, std::numeric_limits<int64_t>::min(),
+             "vigil tsdb dump: first timestamp to dump (ms since the epoch).");
+DEFINE_int64(max_time, std::numeric_limits<int64_t>::max(),
+             "vigil tsdb dump: last timestamp to dump (ms since the epoch).");
 
 namespace vigil {
 namespace {
@@ -22,6 +31,8 @@ constexpr char kUsage[] =
     "  vigil tsdb analyze DIR [ULID] [--limit=N]\n"
     "                                      cardinality of a block (default: the newest)\n"
     "  vigil tsdb check DIR                verify every block; exit 1 on any problem\n"
+    "  vigil tsdb dump DIR [--min_time=MS] [--max_time=MS]\n"
+    "                                      every sample of the blocks, as promtool tsdb dump\n"
     "  vigil tsdb create-blocks-from openmetrics INPUT OUTPUT_DIR\n"
     "                                      backfill: OpenMetrics with timestamps -> 2h blocks\n"
     "  vigil tsdb import openmetrics INPUT [--data_dir=DIR]\n"
@@ -106,6 +117,57 @@ int Check(const std::string& dir) {
   return r->problems.empty() ? 0 : 1;
 }
 
+// Prints every sample in [mint, maxt] as promtool 2.42's `tsdb dump` does:
+// `{name="value", ...} value timestamp`, series in label order.
+int Dump(const std::string& dir, int64_t mint, int64_t maxt) {
+  auto q = tsdb::OpenBlocksQuerier(dir);
+  if (!q.ok()) {
+    std::fprintf(stderr, "vigil tsdb dump: %s\n", q.status().ToString().c_str());
+    return 1;
+  }
+  auto all = model::Matcher::Create(model::MatchType::kRegexMatch, model::kMetricName, ".*");
+  std::unique_ptr<tsdb::SeriesSet> set = (*q)->Select({*all}, mint, maxt);
+  std::string out, series;
+  constexpr size_t kFlushBytes = 1 << 20;
+  absl::Status err;
+  while (set->Next()) {
+    series.clear();
+    series.push_back('{');
+    bool first = true;
+    for (const model::Label& l : set->At().labels()) {
+      if (!first) series.append(", ");
+      first = false;
+      absl::StrAppend(&series, l.name.view());
+      series.push_back('=');
+      AppendGoQuoted(l.value.view(), &series);
+    }
+    series.push_back('}');
+    std::unique_ptr<tsdb::SampleIterator> it = set->At().Iterator();
+    while (it->Next()) {
+      out.append(series);
+      out.push_back(' ');
+      AppendGoFloat(it->AtV(), &out);
+      out.push_back(' ');
+      absl::StrAppend(&out, it->AtT());
+      out.push_back('\n');
+      if (out.size() >= kFlushBytes) {
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        out.clear();
+      }
+    }
+    if (!it->Err().ok()) err = it->Err();
+    if (!err.ok()) break;
+  }
+  if (err.ok()) err = set->Err();
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (std::fflush(stdout) != 0) err = absl::DataLossError("writing the output failed");
+  if (!err.ok()) {
+    std::fprintf(stderr, "vigil tsdb dump: %s\n", err.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int Backfill(const std::string& input, const std::string& out, const char* what) {
   auto blocks = BackfillOpenMetrics(input, out);
   if (!blocks.ok()) {
@@ -134,6 +196,7 @@ int RunTsdbCommand(int argc, char** argv) {
   }
   if (sub == "list" && argc == 3) return List(dir);
   if (sub == "check" && argc == 3) return Check(dir);
+  if (sub == "dump" && argc == 3) return Dump(dir, FLAGS_min_time, FLAGS_max_time);
   if (sub == "analyze" && argc <= 4) return Analyze(dir, argc == 4 ? argv[3] : "", FLAGS_limit);
   return Usage();
 }

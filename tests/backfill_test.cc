@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "base/file.h"
 #include "gtest/gtest.h"
@@ -56,6 +57,12 @@ class BackfillTest : public ::testing::Test {
     for (int64_t t = 0; t < 5 * 3600; t += 60) {
       f << "temp{room=\"k\u00fcche\"} " << 20 + (t % 7) * 0.25 << " " << kT0 + t << ".5\n";
     }
+    // Values that print in exponent form, and a label value with a newline.
+    f << "# TYPE big gauge\n";
+    const char* values[] = {"1234567.5", "1e-05", "0.000123", "1e+21", "100000", "3.5e-07", "-2"};
+    for (int64_t t = 0, i = 0; t < 5 * 3600; t += 600, ++i) {
+      f << "big{k=\"a\\nb\"} " << values[i % 7] << " " << kT0 + t << "\n";
+    }
     f << "# EOF\n";
   }
   void TearDown() override { (void)RemoveAll(dir_); }
@@ -81,13 +88,38 @@ TEST_F(BackfillTest, SameContentsAsPromtool) {
   ASSERT_EQ(Shell(absl::StrCat("promtool tsdb dump ", dir_, "/vigil 2>/dev/null"), &vigil_dump), 0);
   ASSERT_EQ(Shell(absl::StrCat("promtool tsdb dump ", dir_, "/prom 2>/dev/null"), &prom_dump), 0);
   std::vector<std::string> v = Lines(vigil_dump), p = Lines(prom_dump);
-  EXPECT_EQ(v.size(), static_cast<size_t>(2 * 600 + 300));
+  EXPECT_EQ(v.size(), static_cast<size_t>(2 * 600 + 300 + 30));
   EXPECT_EQ(v, p);
   // Same block layout: the same number of 2h-aligned blocks.
   std::string vl, pl;
   ASSERT_EQ(Shell(absl::StrCat("ls ", dir_, "/vigil | grep -c '^01'"), &vl), 0);
   ASSERT_EQ(Shell(absl::StrCat("ls ", dir_, "/prom | grep -c '^01'"), &pl), 0);
   EXPECT_EQ(vl, pl);
+}
+
+// `vigil tsdb dump` prints what `promtool tsdb dump` prints, byte for byte,
+// on the same blocks (promtool's), whole and over a time range.
+TEST_F(BackfillTest, DumpLikePromtool) {
+  std::string out;
+  if (Shell("which promtool", &out) != 0) {
+    GTEST_SKIP() << "promtool not installed (scripts/install-deps.sh): cannot compare";
+  }
+  ASSERT_EQ(Shell(absl::StrCat("promtool tsdb create-blocks-from openmetrics ", input_, " ", dir_,
+                               "/prom 2>&1"), &out), 0) << out;
+  ASSERT_TRUE(CreateDirs(dir_ + "/prom/wal").ok());
+  const int64_t from = (kT0 + 3000) * 1000, to = (kT0 + 9000) * 1000 + 500;
+  for (const std::string& range :
+       {std::string(), absl::StrCat(" --min-time=", from, " --max-time=", to)}) {
+    std::string prom_dump, vigil_dump;
+    ASSERT_EQ(Shell(absl::StrCat("promtool tsdb dump", range, " ", dir_, "/prom 2>/dev/null"),
+                    &prom_dump), 0);
+    std::string flags = range;
+    absl::StrReplaceAll({{"-time", "_time"}}, &flags);
+    ASSERT_EQ(Shell(absl::StrCat(VIGIL_BINARY, " tsdb dump", flags, " ", dir_, "/prom"),
+                    &vigil_dump), 0);
+    EXPECT_GT(vigil_dump.size(), 1000u);
+    EXPECT_EQ(vigil_dump, prom_dump) << range;
+  }
 }
 
 TEST_F(BackfillTest, BadInputNamesTheLine) {

@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/status_macros.h"
 #include "tsdb/block/block.h"
+#include "tsdb/merge.h"
 
 namespace vigil::tsdb {
 namespace {
@@ -58,6 +59,21 @@ absl::StatusOr<std::vector<BlockSummary>> ListBlocks(const std::string& dir) {
     return a.min_time != b.min_time ? a.min_time < b.min_time : a.ulid < b.ulid;
   });
   return out;
+}
+
+absl::StatusOr<std::unique_ptr<Querier>> OpenBlocksQuerier(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::vector<std::string> dirs, BlockDirs(dir));
+  std::vector<BlockPtr> blocks;
+  for (const std::string& d : dirs) {
+    ASSIGN_OR_RETURN(BlockPtr b, block::Block::Open(d));
+    blocks.push_back(std::move(b));
+  }
+  std::sort(blocks.begin(), blocks.end(), [](const BlockPtr& a, const BlockPtr& b) {
+    return a->meta().min_time < b->meta().min_time;
+  });
+  std::vector<std::unique_ptr<Querier>> queriers;
+  for (const BlockPtr& b : blocks) queriers.push_back(b->NewQuerier());
+  return NewMergeQuerier(std::move(queriers));
 }
 
 absl::StatusOr<BlockAnalysis> AnalyzeBlock(const std::string& dir, const std::string& ulid,

@@ -5,6 +5,7 @@
 #define VIGIL_TSDB_INSPECT_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +36,11 @@ struct BlockAnalysis {
 // Cardinality of one block: `ulid` or, when empty, the newest block.
 absl::StatusOr<BlockAnalysis> AnalyzeBlock(const std::string& dir, const std::string& ulid,
                                            int limit);
+
+// A querier over every readable block of `dir` (merged; samples in
+// several blocks appear once), for `vigil tsdb dump`. The head and WAL are
+// not read. Damaged blocks fail the call.
+absl::StatusOr<std::unique_ptr<Querier>> OpenBlocksQuerier(const std::string& dir);
 
 struct CheckReport {
   int blocks_ok = 0;

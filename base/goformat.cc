@@ -1,0 +1,165 @@
+#include "base/goformat.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+namespace vigil {
+
+void AppendGoFloat(double v, std::string* out) {
+  if (std::isnan(v)) {
+    out->append("NaN");
+    return;
+  }
+  if (std::isinf(v)) {
+    out->append(v > 0 ? "+Inf" : "-Inf");
+    return;
+  }
+  // Shortest round-trip digits in scientific form: [-]d[.ddd]e[+-]x.
+  char buf[64];
+  const std::to_chars_result r =
+      std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  const char* end = r.ptr;
+  const char* e = static_cast<const char*>(std::memchr(buf, 'e', static_cast<size_t>(end - buf)));
+  // to_chars does not NUL-terminate: parse the exponent within [e+1, end).
+  int exp = 0;
+  const char* q = e + 1;
+  if (*q == '+') ++q;
+  std::from_chars(q, end, exp);
+  const char* p = buf;
+  if (*p == '-') out->push_back(*p++);
+  // Mantissa digits without the point.
+  std::string digits;
+  for (const char* d = p; d < e; ++d) {
+    if (*d != '.') digits.push_back(*d);
+  }
+  if (exp < -4 || exp >= 6) {
+    out->push_back(digits[0]);
+    if (digits.size() > 1) {
+      out->push_back('.');
+      out->append(digits, 1, std::string::npos);
+    }
+    out->push_back('e');
+    out->push_back(exp < 0 ? '-' : '+');
+    const int a = std::abs(exp);
+    if (a < 10) out->push_back('0');
+    out->append(std::to_string(a));
+    return;
+  }
+  if (exp < 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-exp - 1), '0');
+    out->append(digits);
+    return;
+  }
+  const size_t int_digits = static_cast<size_t>(exp) + 1;
+  if (digits.size() <= int_digits) {
+    out->append(digits);
+    out->append(int_digits - digits.size(), '0');
+    return;
+  }
+  out->append(digits, 0, int_digits);
+  out->push_back('.');
+  out->append(digits, int_digits, std::string::npos);
+}
+
+namespace {
+
+// Decodes one UTF-8 code point at s[i]; returns its length, 0 when invalid
+// (overlong, surrogate, above U+10FFFF or truncated).
+size_t DecodeRune(absl::string_view s, size_t i, uint32_t* rune) {
+  const auto b0 = static_cast<uint8_t>(s[i]);
+  size_t n;
+  uint32_t r, min;
+  if (b0 < 0x80) {
+    *rune = b0;
+    return 1;
+  } else if ((b0 & 0xe0) == 0xc0) {
+    n = 2, r = b0 & 0x1f, min = 0x80;
+  } else if ((b0 & 0xf0) == 0xe0) {
+    n = 3, r = b0 & 0x0f, min = 0x800;
+  } else if ((b0 & 0xf8) == 0xf0) {
+    n = 4, r = b0 & 0x07, min = 0x10000;
+  } else {
+    return 0;
+  }
+  if (i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<uint8_t>(s[i + k]);
+    if ((b & 0xc0) != 0x80) return 0;
+    r = (r << 6) | (b & 0x3f);
+  }
+  if (r < min || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) return 0;
+  *rune = r;
+  return n;
+}
+
+// Go's unicode.IsPrint for the code points that matter in label values:
+// not C1 controls, not space separators other than ' ', not format
+// characters, not private use or noncharacters.
+bool IsPrintRune(uint32_t r) {
+  if (r < 0x20 || r == 0x7f) return false;
+  if (r < 0x7f) return true;
+  if (r <= 0xa0 || r == 0xad) return false;
+  if (r == 0x1680 || (r >= 0x2000 && r <= 0x200f) || (r >= 0x2028 && r <= 0x202f) ||
+      (r >= 0x205f && r <= 0x206f) || r == 0x3000 || r == 0xfeff ||
+      (r >= 0xfff9 && r <= 0xfffb)) {
+    return false;
+  }
+  if ((r >= 0xe000 && r <= 0xf8ff) || r >= 0xf0000) return false;  // Private use.
+  if ((r & 0xfffe) == 0xfffe) return false;                         // Noncharacters.
+  if (r >= 0xfdd0 && r <= 0xfdef) return false;
+  return true;
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void AppendHex(uint32_t v, int digits, std::string* out) {
+  for (int k = digits - 1; k >= 0; --k) out->push_back(kHex[(v >> (4 * k)) & 0xf]);
+}
+
+}  // namespace
+
+void AppendGoQuoted(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    uint32_t r = 0;
+    const size_t n = DecodeRune(s, i, &r);
+    if (n == 0) {
+      out->append("\\x");
+      AppendHex(static_cast<uint8_t>(s[i]), 2, out);
+      ++i;
+      continue;
+    }
+    switch (r) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\a': out->append("\\a"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\v': out->append("\\v"); break;
+      default:
+        if (IsPrintRune(r)) {
+          out->append(s.data() + i, n);
+        } else if (r < 0x20 || r == 0x7f) {
+          out->append("\\x");
+          AppendHex(r, 2, out);
+        } else if (r < 0x10000) {
+          out->append("\\u");
+          AppendHex(r, 4, out);
+        } else {
+          out->append("\\U");
+          AppendHex(r, 8, out);
+        }
+    }
+    i += n;
+  }
+  out->push_back('"');
+}
+
+}  // namespace vigil
