@@ -463,9 +463,10 @@ void CoalesceBuckets(std::vector<Bucket>* buckets) {
 
 // Cumulative counts can come out non-monotonic when buckets are scraped or
 // recorded at slightly different times; raise every count to the largest
-// count below it.
+// count below it. A NaN count is left alone (and a NaN first count disables
+// the raising). REQUIRES: not empty.
 void EnsureMonotonic(std::vector<Bucket>* buckets) {
-  double max = -kInf;
+  double max = buckets->front().count;
   for (Bucket& b : *buckets) {
     if (b.count > max) {
       max = b.count;
@@ -533,10 +534,11 @@ double BucketQuantile(double phi, std::vector<Bucket> buckets) {
   if (observations == 0) return kNaN;
   double rank = phi * observations;
   // The first bucket (the +Inf bucket excluded) whose cumulative count
-  // reaches the rank; the +Inf bucket when none does.
-  const auto it =
-      std::partition_point(buckets.begin(), buckets.end() - 1,
-                           [rank](const Bucket& b) { return b.count < rank; });
+  // reaches the rank; the +Inf bucket when none does. Written as
+  // !(count >= rank) so that a NaN count or rank never reaches it.
+  const auto it = std::partition_point(
+      buckets.begin(), buckets.end() - 1,
+      [rank](const Bucket& b) { return !(b.count >= rank); });
   const size_t b = static_cast<size_t>(it - buckets.begin());
 
   // In the +Inf bucket the best estimate is its lower bound.

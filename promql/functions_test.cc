@@ -895,6 +895,14 @@ TEST(BucketQuantileTest, NaNResults) {
   EXPECT_TRUE(std::isnan(BucketQuantile(0, {{1, 0}, {2, 5}, {kInf, 5}})));
 }
 
+TEST(BucketQuantileTest, NaNCountsNeverReachTheRank) {
+  // A NaN total: the rank is NaN and no bucket reaches it, so the answer is
+  // the +Inf bucket's lower bound.
+  EXPECT_EQ(BucketQuantile(0.5, {{1, 1}, {2, 2}, {kInf, kNaN}}), 2);
+  // A NaN first count is not raised and the search passes over it.
+  EXPECT_DOUBLE_EQ(BucketQuantile(0.9, {{1, kNaN}, {2, 5}, {kInf, 10}}), 2);
+}
+
 TEST(BucketQuantileTest, RankFallsOnBucketBoundary) {
   // Rank 2 of 4 is reached exactly by the first bucket's count.
   const std::vector<Bucket> buckets = {{1, 2}, {3, 4}, {kInf, 4}};
