@@ -19,11 +19,14 @@ constexpr double kMsPerSecond = 1000;
 //
 // Prometheus 2.42 runs Go's math package. Where Go's result is a documented
 // composition of simpler operations (log2, log10, deg, rad, sgn), the same
-// composition is evaluated here in the same order so that the rounding, and
-// so the printed value, is the same (Go's Log10(1000) is 2.9999999999999996,
-// not 3). The transcendental functions themselves come from libm; Go and
-// glibc agree on every special value (±0, ±Inf, NaN, domain errors) and can
-// at most differ in the last bit of an inexact result.
+// composition is evaluated here in the same order (log2 of a power of two is
+// exact; 1/ln 10 is one correctly rounded constant). The transcendental
+// functions themselves come from libm: Go and glibc agree on every special
+// value (±0, ±Inf, NaN, domain errors), but Go's own implementations are not
+// always correctly rounded, so an inexact result can differ in the last bit
+// (sin(10), tan(10), atan(10) and log2(10) do: 2.42 prints
+// -0.5440211108893699 for sin(10), glibc's correctly rounded value prints as
+// -0.5440211108893698).
 
 double Abs(double v) { return std::fabs(v); }
 double Ceil(double v) { return std::ceil(v); }

@@ -83,6 +83,27 @@ bool IsNegativeZero(double v) { return v == 0 && std::signbit(v); }
 
 // --- lookup -----------------------------------------------------------------
 
+constexpr std::string_view kRangeFunctionNames[] = {"rate",
+                                                    "increase",
+                                                    "delta",
+                                                    "irate",
+                                                    "idelta",
+                                                    "deriv",
+                                                    "predict_linear",
+                                                    "changes",
+                                                    "resets",
+                                                    "holt_winters",
+                                                    "avg_over_time",
+                                                    "min_over_time",
+                                                    "max_over_time",
+                                                    "sum_over_time",
+                                                    "count_over_time",
+                                                    "quantile_over_time",
+                                                    "stddev_over_time",
+                                                    "stdvar_over_time",
+                                                    "last_over_time",
+                                                    "present_over_time"};
+
 TEST(LookupTest, KnowsEveryKernelAndNothingElse) {
   for (std::string_view name :
        {"abs",  "ceil", "floor", "exp",  "sqrt",  "ln",   "log2",  "log10",
@@ -90,26 +111,7 @@ TEST(LookupTest, KnowsEveryKernelAndNothingElse) {
         "cosh", "sin",  "sinh",  "tan",  "tanh",  "deg",  "rad"}) {
     EXPECT_NE(LookupScalarMath(name), nullptr) << name;
   }
-  for (std::string_view name : {"rate",
-                                "increase",
-                                "delta",
-                                "irate",
-                                "idelta",
-                                "deriv",
-                                "predict_linear",
-                                "changes",
-                                "resets",
-                                "holt_winters",
-                                "avg_over_time",
-                                "min_over_time",
-                                "max_over_time",
-                                "sum_over_time",
-                                "count_over_time",
-                                "quantile_over_time",
-                                "stddev_over_time",
-                                "stdvar_over_time",
-                                "last_over_time",
-                                "present_over_time"}) {
+  for (std::string_view name : kRangeFunctionNames) {
     EXPECT_NE(LookupRangeFunction(name), nullptr) << name;
   }
   EXPECT_EQ(LookupScalarMath("round"), nullptr);
@@ -121,26 +123,7 @@ TEST(LookupTest, KnowsEveryKernelAndNothingElse) {
 }
 
 TEST(LookupTest, EveryRangeFunctionGivesNothingForAnEmptyWindow) {
-  for (std::string_view name : {"rate",
-                                "increase",
-                                "delta",
-                                "irate",
-                                "idelta",
-                                "deriv",
-                                "predict_linear",
-                                "changes",
-                                "resets",
-                                "holt_winters",
-                                "avg_over_time",
-                                "min_over_time",
-                                "max_over_time",
-                                "sum_over_time",
-                                "count_over_time",
-                                "quantile_over_time",
-                                "stddev_over_time",
-                                "stdvar_over_time",
-                                "last_over_time",
-                                "present_over_time"}) {
+  for (std::string_view name : kRangeFunctionNames) {
     EXPECT_EQ(Eval(name, {}, kMinute, kMinute, {0.5, 0.5}), std::nullopt)
         << name;
   }
