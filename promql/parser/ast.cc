@@ -22,22 +22,38 @@ const char* ValueTypeName(ValueType t) {
 
 const char* BinaryOpName(BinaryOp op) {
   switch (op) {
-    case BinaryOp::kAdd: return "+";
-    case BinaryOp::kSub: return "-";
-    case BinaryOp::kMul: return "*";
-    case BinaryOp::kDiv: return "/";
-    case BinaryOp::kMod: return "%";
-    case BinaryOp::kPow: return "^";
-    case BinaryOp::kAtan2: return "atan2";
-    case BinaryOp::kEql: return "==";
-    case BinaryOp::kNeq: return "!=";
-    case BinaryOp::kGtr: return ">";
-    case BinaryOp::kLss: return "<";
-    case BinaryOp::kGte: return ">=";
-    case BinaryOp::kLte: return "<=";
-    case BinaryOp::kAnd: return "and";
-    case BinaryOp::kOr: return "or";
-    case BinaryOp::kUnless: return "unless";
+    case BinaryOp::kAdd:
+      return "+";
+    case BinaryOp::kSub:
+      return "-";
+    case BinaryOp::kMul:
+      return "*";
+    case BinaryOp::kDiv:
+      return "/";
+    case BinaryOp::kMod:
+      return "%";
+    case BinaryOp::kPow:
+      return "^";
+    case BinaryOp::kAtan2:
+      return "atan2";
+    case BinaryOp::kEql:
+      return "==";
+    case BinaryOp::kNeq:
+      return "!=";
+    case BinaryOp::kGtr:
+      return ">";
+    case BinaryOp::kLss:
+      return "<";
+    case BinaryOp::kGte:
+      return ">=";
+    case BinaryOp::kLte:
+      return "<=";
+    case BinaryOp::kAnd:
+      return "and";
+    case BinaryOp::kOr:
+      return "or";
+    case BinaryOp::kUnless:
+      return "unless";
   }
   return "?";
 }
@@ -62,18 +78,30 @@ bool IsSetOperator(BinaryOp op) {
 
 const char* AggregateOpName(AggregateOp op) {
   switch (op) {
-    case AggregateOp::kSum: return "sum";
-    case AggregateOp::kAvg: return "avg";
-    case AggregateOp::kCount: return "count";
-    case AggregateOp::kMin: return "min";
-    case AggregateOp::kMax: return "max";
-    case AggregateOp::kGroup: return "group";
-    case AggregateOp::kStddev: return "stddev";
-    case AggregateOp::kStdvar: return "stdvar";
-    case AggregateOp::kTopk: return "topk";
-    case AggregateOp::kBottomk: return "bottomk";
-    case AggregateOp::kCountValues: return "count_values";
-    case AggregateOp::kQuantile: return "quantile";
+    case AggregateOp::kSum:
+      return "sum";
+    case AggregateOp::kAvg:
+      return "avg";
+    case AggregateOp::kCount:
+      return "count";
+    case AggregateOp::kMin:
+      return "min";
+    case AggregateOp::kMax:
+      return "max";
+    case AggregateOp::kGroup:
+      return "group";
+    case AggregateOp::kStddev:
+      return "stddev";
+    case AggregateOp::kStdvar:
+      return "stdvar";
+    case AggregateOp::kTopk:
+      return "topk";
+    case AggregateOp::kBottomk:
+      return "bottomk";
+    case AggregateOp::kCountValues:
+      return "count_values";
+    case AggregateOp::kQuantile:
+      return "quantile";
   }
   return "?";
 }
@@ -86,17 +114,28 @@ bool AggregateHasParam(AggregateOp op) {
 namespace {
 
 struct TypeVisitor {
-  ValueType operator()(const NumberLiteral&) const { return ValueType::kScalar; }
-  ValueType operator()(const StringLiteral&) const { return ValueType::kString; }
-  ValueType operator()(const VectorSelector&) const { return ValueType::kVector; }
-  ValueType operator()(const MatrixSelector&) const { return ValueType::kMatrix; }
+  ValueType operator()(const NumberLiteral&) const {
+    return ValueType::kScalar;
+  }
+  ValueType operator()(const StringLiteral&) const {
+    return ValueType::kString;
+  }
+  ValueType operator()(const VectorSelector&) const {
+    return ValueType::kVector;
+  }
+  ValueType operator()(const MatrixSelector&) const {
+    return ValueType::kMatrix;
+  }
   ValueType operator()(const SubqueryExpr&) const { return ValueType::kMatrix; }
   ValueType operator()(const Call& c) const {
     return c.func == nullptr ? ValueType::kNone : c.func->return_type;
   }
-  ValueType operator()(const AggregateExpr&) const { return ValueType::kVector; }
+  ValueType operator()(const AggregateExpr&) const {
+    return ValueType::kVector;
+  }
   ValueType operator()(const BinaryExpr& b) const {
-    if (TypeOf(*b.lhs) == ValueType::kScalar && TypeOf(*b.rhs) == ValueType::kScalar) {
+    if (TypeOf(*b.lhs) == ValueType::kScalar &&
+        TypeOf(*b.rhs) == ValueType::kScalar) {
       return ValueType::kScalar;
     }
     return ValueType::kVector;

@@ -117,7 +117,8 @@ const FunctionInfo* LookupFunction(std::string_view name) {
   const FunctionInfo* begin = std::begin(kFunctions);
   const FunctionInfo* end = std::end(kFunctions);
   const FunctionInfo* it = std::lower_bound(
-      begin, end, name, [](const FunctionInfo& f, std::string_view n) { return f.name < n; });
+      begin, end, name,
+      [](const FunctionInfo& f, std::string_view n) { return f.name < n; });
   if (it == end || it->name != name) return nullptr;
   return it;
 }

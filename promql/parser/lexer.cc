@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/goformat.h"
 
@@ -19,20 +19,34 @@ struct Keyword {
   Tok tok;
 };
 constexpr Keyword kKeywords[] = {
-    {"and", Tok::kLand},          {"or", Tok::kLor},
-    {"unless", Tok::kLunless},    {"atan2", Tok::kAtan2},
-    {"sum", Tok::kSum},           {"avg", Tok::kAvg},
-    {"count", Tok::kCount},       {"min", Tok::kMin},
-    {"max", Tok::kMax},           {"group", Tok::kGroup},
-    {"stddev", Tok::kStddev},     {"stdvar", Tok::kStdvar},
-    {"topk", Tok::kTopk},         {"bottomk", Tok::kBottomk},
-    {"count_values", Tok::kCountValues}, {"quantile", Tok::kQuantile},
-    {"offset", Tok::kOffset},     {"by", Tok::kBy},
-    {"without", Tok::kWithout},   {"on", Tok::kOn},
-    {"ignoring", Tok::kIgnoring}, {"group_left", Tok::kGroupLeft},
-    {"group_right", Tok::kGroupRight}, {"bool", Tok::kBool},
-    {"start", Tok::kStart},       {"end", Tok::kEnd},
-    {"inf", Tok::kNumber},        {"nan", Tok::kNumber},
+    {"and", Tok::kLand},
+    {"or", Tok::kLor},
+    {"unless", Tok::kLunless},
+    {"atan2", Tok::kAtan2},
+    {"sum", Tok::kSum},
+    {"avg", Tok::kAvg},
+    {"count", Tok::kCount},
+    {"min", Tok::kMin},
+    {"max", Tok::kMax},
+    {"group", Tok::kGroup},
+    {"stddev", Tok::kStddev},
+    {"stdvar", Tok::kStdvar},
+    {"topk", Tok::kTopk},
+    {"bottomk", Tok::kBottomk},
+    {"count_values", Tok::kCountValues},
+    {"quantile", Tok::kQuantile},
+    {"offset", Tok::kOffset},
+    {"by", Tok::kBy},
+    {"without", Tok::kWithout},
+    {"on", Tok::kOn},
+    {"ignoring", Tok::kIgnoring},
+    {"group_left", Tok::kGroupLeft},
+    {"group_right", Tok::kGroupRight},
+    {"bool", Tok::kBool},
+    {"start", Tok::kStart},
+    {"end", Tok::kEnd},
+    {"inf", Tok::kNumber},
+    {"nan", Tok::kNumber},
 };
 
 bool LookupKeyword(absl::string_view word, Tok* tok) {
@@ -46,10 +60,14 @@ bool LookupKeyword(absl::string_view word, Tok* tok) {
   return false;
 }
 
-bool IsSpace(int32_t r) { return r == ' ' || r == '\t' || r == '\n' || r == '\r'; }
+bool IsSpace(int32_t r) {
+  return r == ' ' || r == '\t' || r == '\n' || r == '\r';
+}
 bool IsEndOfLine(int32_t r) { return r == '\r' || r == '\n'; }
 bool IsDigit(int32_t r) { return r >= '0' && r <= '9'; }
-bool IsAlpha(int32_t r) { return r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z'); }
+bool IsAlpha(int32_t r) {
+  return r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
+}
 bool IsAlphaNumeric(int32_t r) { return IsAlpha(r) || IsDigit(r); }
 
 // Decodes one UTF-8 rune as Go does: invalid bytes give RuneError, width 1.
@@ -139,15 +157,33 @@ int DigitVal(int32_t ch) {
 std::string QuoteRune(int32_t r) {
   std::string out = "'";
   switch (r) {
-    case '\a': out += "\\a"; break;
-    case '\b': out += "\\b"; break;
-    case '\f': out += "\\f"; break;
-    case '\n': out += "\\n"; break;
-    case '\r': out += "\\r"; break;
-    case '\t': out += "\\t"; break;
-    case '\v': out += "\\v"; break;
-    case '\'': out += "\\'"; break;
-    case '\\': out += "\\\\"; break;
+    case '\a':
+      out += "\\a";
+      break;
+    case '\b':
+      out += "\\b";
+      break;
+    case '\f':
+      out += "\\f";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
+    case '\r':
+      out += "\\r";
+      break;
+    case '\t':
+      out += "\\t";
+      break;
+    case '\v':
+      out += "\\v";
+      break;
+    case '\'':
+      out += "\\'";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
     default:
       if (r < 0x20 || r == 0x7F) {
         out += absl::StrFormat("\\x%02x", r);
@@ -205,6 +241,10 @@ std::string TokenDesc(const Token& t) {
     default:
       break;
   }
+  // "@" is missing from Prometheus 2.42's item-name table, so it is described
+  // by its numeric item type.
+  if (t.type == Tok::kAt)
+    return absl::StrCat("\"<Item 57385>\" <op:", t.val, ">");
   if (IsKeywordTok(t.type)) return absl::StrCat("<", t.val, ">");
   if (IsOperatorTok(t.type)) return absl::StrCat("<op:", t.val, ">");
   if (IsAggregatorTok(t.type)) return absl::StrCat("<aggr:", t.val, ">");
@@ -229,7 +269,8 @@ int32_t Lexer::PeekRune() {
 
 bool Lexer::Accept(absl::string_view valid) {
   int32_t r = NextRune();
-  if (r >= 0 && r < 0x80 && valid.find(static_cast<char>(r)) != absl::string_view::npos) {
+  if (r >= 0 && r < 0x80 &&
+      valid.find(static_cast<char>(r)) != absl::string_view::npos) {
     return true;
   }
   Backup();
@@ -308,14 +349,30 @@ bool Lexer::LexStatements(Token* out) {
         state_ = State::kDone;
       }
       return true;
-    case ',': *out = Emit(Tok::kComma); return true;
-    case '*': *out = Emit(Tok::kMul); return true;
-    case '/': *out = Emit(Tok::kDiv); return true;
-    case '%': *out = Emit(Tok::kMod); return true;
-    case '+': *out = Emit(Tok::kAdd); return true;
-    case '-': *out = Emit(Tok::kSub); return true;
-    case '^': *out = Emit(Tok::kPow); return true;
-    case '@': *out = Emit(Tok::kAt); return true;
+    case ',':
+      *out = Emit(Tok::kComma);
+      return true;
+    case '*':
+      *out = Emit(Tok::kMul);
+      return true;
+    case '/':
+      *out = Emit(Tok::kDiv);
+      return true;
+    case '%':
+      *out = Emit(Tok::kMod);
+      return true;
+    case '+':
+      *out = Emit(Tok::kAdd);
+      return true;
+    case '-':
+      *out = Emit(Tok::kSub);
+      return true;
+    case '^':
+      *out = Emit(Tok::kPow);
+      return true;
+    case '@':
+      *out = Emit(Tok::kAt);
+      return true;
     case '=': {
       int32_t t = PeekRune();
       if (t == '=') {
@@ -482,7 +539,8 @@ bool Lexer::LexInsideBraces(Token* out) {
       } else if (nr == '=') {
         *out = Emit(Tok::kNeq);
       } else {
-        *out = Errorf("unexpected character after '!' inside braces: " + QuoteRune(nr));
+        *out = Errorf("unexpected character after '!' inside braces: " +
+                      QuoteRune(nr));
       }
       return true;
     }
@@ -512,10 +570,18 @@ bool Lexer::LexValueSequence(Token* out) {
     return true;
   }
   switch (r) {
-    case '+': *out = Emit(Tok::kAdd); return true;
-    case '-': *out = Emit(Tok::kSub); return true;
-    case 'x': *out = Emit(Tok::kTimes); return true;
-    case '_': *out = Emit(Tok::kBlank); return true;
+    case '+':
+      *out = Emit(Tok::kAdd);
+      return true;
+    case '-':
+      *out = Emit(Tok::kSub);
+      return true;
+    case 'x':
+      *out = Emit(Tok::kTimes);
+      return true;
+    case '_':
+      *out = Emit(Tok::kBlank);
+      return true;
     default:
       break;
   }
@@ -553,7 +619,8 @@ Token Lexer::LexDuration() {
 
 bool Lexer::ScanNumber() {
   absl::string_view digits = "0123456789";
-  if (!series_desc_ && Accept("0") && Accept("xX")) digits = "0123456789abcdefABCDEF";
+  if (!series_desc_ && Accept("0") && Accept("xX"))
+    digits = "0123456789abcdefABCDEF";
   AcceptRun(digits);
   if (Accept(".")) AcceptRun(digits);
   if (Accept("eE")) {
@@ -582,9 +649,23 @@ bool Lexer::LexEscape(int32_t quote, Token* err) {
   uint32_t base = 0;
   uint32_t max = 0;
   switch (ch) {
-    case 'a': case 'b': case 'f': case 'n': case 'r': case 't': case 'v': case '\\':
+    case 'a':
+    case 'b':
+    case 'f':
+    case 'n':
+    case 'r':
+    case 't':
+    case 'v':
+    case '\\':
       return true;
-    case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
       n = 3, base = 8, max = 255;
       break;
     case 'x':
@@ -614,7 +695,8 @@ bool Lexer::LexEscape(int32_t quote, Token* err) {
       if (ch == kEof) {
         *err = Errorf("escape sequence not terminated");
       } else {
-        *err = Errorf("illegal character " + FormatRuneU(ch) + " in escape sequence");
+        *err = Errorf("illegal character " + FormatRuneU(ch) +
+                      " in escape sequence");
       }
       return false;
     }

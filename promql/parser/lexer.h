@@ -7,29 +7,84 @@
 
 #include <cstdint>
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace vigil::promql {
 
 enum class Tok : uint8_t {
-  kEOF, kError, kComment, kIdentifier, kMetricIdentifier, kLeftParen, kRightParen,
-  kLeftBrace, kRightBrace, kLeftBracket, kRightBracket, kComma, kEql, kColon, kNumber,
-  kString, kDuration, kBlank, kTimes, kSpace,
+  kEOF,
+  kError,
+  kComment,
+  kIdentifier,
+  kMetricIdentifier,
+  kLeftParen,
+  kRightParen,
+  kLeftBrace,
+  kRightBrace,
+  kLeftBracket,
+  kRightBracket,
+  kComma,
+  kEql,
+  kColon,
+  kNumber,
+  kString,
+  kDuration,
+  kBlank,
+  kTimes,
+  kSpace,
   // Operators.
-  kAdd, kDiv, kEqlc, kEqlRegex, kGte, kGtr, kLand, kLor, kLss, kLte, kLunless, kMod, kMul,
-  kNeq, kNeqRegex, kPow, kSub, kAt, kAtan2,
+  kAdd,
+  kDiv,
+  kEqlc,
+  kEqlRegex,
+  kGte,
+  kGtr,
+  kLand,
+  kLor,
+  kLss,
+  kLte,
+  kLunless,
+  kMod,
+  kMul,
+  kNeq,
+  kNeqRegex,
+  kPow,
+  kSub,
+  kAt,
+  kAtan2,
   // Aggregators.
-  kAvg, kBottomk, kCount, kCountValues, kGroup, kMax, kMin, kQuantile, kStddev, kStdvar,
-  kSum, kTopk,
+  kAvg,
+  kBottomk,
+  kCount,
+  kCountValues,
+  kGroup,
+  kMax,
+  kMin,
+  kQuantile,
+  kStddev,
+  kStdvar,
+  kSum,
+  kTopk,
   // Keywords.
-  kBool, kBy, kGroupLeft, kGroupRight, kIgnoring, kOffset, kOn, kWithout,
+  kBool,
+  kBy,
+  kGroupLeft,
+  kGroupRight,
+  kIgnoring,
+  kOffset,
+  kOn,
+  kWithout,
   // Preprocessors.
-  kStart, kEnd,
+  kStart,
+  kEnd,
 };
 
 inline bool IsOperatorTok(Tok t) { return t >= Tok::kAdd && t <= Tok::kAtan2; }
 inline bool IsAggregatorTok(Tok t) { return t >= Tok::kAvg && t <= Tok::kTopk; }
-inline bool IsKeywordTok(Tok t) { return t >= Tok::kBool && t <= Tok::kWithout; }
+inline bool IsKeywordTok(Tok t) {
+  return t >= Tok::kBool && t <= Tok::kWithout;
+}
 
 struct Token {
   Tok type = Tok::kEOF;
@@ -46,14 +101,21 @@ std::string QuoteRune(int32_t r);
 // Produces tokens one at a time. After kEOF or kError, returns kEOF.
 class Lexer {
  public:
-  Lexer(absl::string_view input, bool series_desc) : input_(input), series_desc_(series_desc) {}
+  Lexer(absl::string_view input, bool series_desc)
+      : input_(input), series_desc_(series_desc) {}
   Lexer(const Lexer&) = delete;
   Lexer& operator=(const Lexer&) = delete;
 
   Token Next();
 
  private:
-  enum class State { kStatements, kInsideBraces, kValueSequence, kDuration, kDone };
+  enum class State {
+    kStatements,
+    kInsideBraces,
+    kValueSequence,
+    kDuration,
+    kDone
+  };
   static constexpr int32_t kEof = -1;
 
   int32_t NextRune();

@@ -15,7 +15,8 @@ extern "C" void VigilFuzzSeeds(std::vector<std::string>* seeds) {
       "a + on(x) group_left(y) -b ^ 2 > bool 1",
       "max_over_time(rate(x[5m])[30m:1m] @ 1600000000 offset -5m)",
       "topk(3, count_values(\"v\", x)) or vector(0x1F) unless absent(y)",
-      "label_join(x, \"a\", \",\", 'b', `c`) / ignoring(a) histogram_quantile(.9, z)",
+      "label_join(x, \"a\", \",\", 'b', `c`) / ignoring(a) "
+      "histogram_quantile(.9, z)",
       "x{a=\"\\u00e9\\n\"} # comment\n * -Inf",
       "metric{a=\"b\"} 1+2x3 _ _x2 stale -1-1x2",
   };
@@ -31,14 +32,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)vigil::promql::Pretty(**e);
   auto again = vigil::promql::ParseExpr(f);
   if (!again.ok()) {
-    std::fprintf(stderr, "formatted query does not parse: %s -> %s: %s\n", input.c_str(),
-                 f.c_str(), std::string(again.status().message()).c_str());
+    std::fprintf(stderr, "formatted query does not parse: %s -> %s: %s\n",
+                 input.c_str(), f.c_str(),
+                 std::string(again.status().message()).c_str());
     std::abort();
   }
   std::string f2 = vigil::promql::Format(**again);
   if (f2 != f) {
-    std::fprintf(stderr, "format does not round-trip: %s -> %s -> %s\n", input.c_str(),
-                 f.c_str(), f2.c_str());
+    std::fprintf(stderr, "format does not round-trip: %s -> %s -> %s\n",
+                 input.c_str(), f.c_str(), f2.c_str());
     std::abort();
   }
   return 0;

@@ -29,62 +29,112 @@ constexpr int kPowPrecedence = 6;
 
 int Precedence(Tok t) {
   switch (t) {
-    case Tok::kLor: return 1;
-    case Tok::kLand: case Tok::kLunless: return 2;
-    case Tok::kEqlc: case Tok::kNeq: case Tok::kGtr: case Tok::kLss: case Tok::kGte:
+    case Tok::kLor:
+      return 1;
+    case Tok::kLand:
+    case Tok::kLunless:
+      return 2;
+    case Tok::kEqlc:
+    case Tok::kNeq:
+    case Tok::kGtr:
+    case Tok::kLss:
+    case Tok::kGte:
     case Tok::kLte:
       return 3;
-    case Tok::kAdd: case Tok::kSub: return 4;
-    case Tok::kMul: case Tok::kDiv: case Tok::kMod: case Tok::kAtan2: return 5;
-    case Tok::kPow: return kPowPrecedence;
-    default: return -1;
+    case Tok::kAdd:
+    case Tok::kSub:
+      return 4;
+    case Tok::kMul:
+    case Tok::kDiv:
+    case Tok::kMod:
+    case Tok::kAtan2:
+      return 5;
+    case Tok::kPow:
+      return kPowPrecedence;
+    default:
+      return -1;
   }
 }
 
 BinaryOp ToBinaryOp(Tok t) {
   switch (t) {
-    case Tok::kAdd: return BinaryOp::kAdd;
-    case Tok::kSub: return BinaryOp::kSub;
-    case Tok::kMul: return BinaryOp::kMul;
-    case Tok::kDiv: return BinaryOp::kDiv;
-    case Tok::kMod: return BinaryOp::kMod;
-    case Tok::kPow: return BinaryOp::kPow;
-    case Tok::kAtan2: return BinaryOp::kAtan2;
-    case Tok::kEqlc: return BinaryOp::kEql;
-    case Tok::kNeq: return BinaryOp::kNeq;
-    case Tok::kGtr: return BinaryOp::kGtr;
-    case Tok::kLss: return BinaryOp::kLss;
-    case Tok::kGte: return BinaryOp::kGte;
-    case Tok::kLte: return BinaryOp::kLte;
-    case Tok::kLand: return BinaryOp::kAnd;
-    case Tok::kLor: return BinaryOp::kOr;
-    default: return BinaryOp::kUnless;
+    case Tok::kAdd:
+      return BinaryOp::kAdd;
+    case Tok::kSub:
+      return BinaryOp::kSub;
+    case Tok::kMul:
+      return BinaryOp::kMul;
+    case Tok::kDiv:
+      return BinaryOp::kDiv;
+    case Tok::kMod:
+      return BinaryOp::kMod;
+    case Tok::kPow:
+      return BinaryOp::kPow;
+    case Tok::kAtan2:
+      return BinaryOp::kAtan2;
+    case Tok::kEqlc:
+      return BinaryOp::kEql;
+    case Tok::kNeq:
+      return BinaryOp::kNeq;
+    case Tok::kGtr:
+      return BinaryOp::kGtr;
+    case Tok::kLss:
+      return BinaryOp::kLss;
+    case Tok::kGte:
+      return BinaryOp::kGte;
+    case Tok::kLte:
+      return BinaryOp::kLte;
+    case Tok::kLand:
+      return BinaryOp::kAnd;
+    case Tok::kLor:
+      return BinaryOp::kOr;
+    default:
+      return BinaryOp::kUnless;
   }
 }
 
 AggregateOp ToAggregateOp(Tok t) {
   switch (t) {
-    case Tok::kAvg: return AggregateOp::kAvg;
-    case Tok::kBottomk: return AggregateOp::kBottomk;
-    case Tok::kCount: return AggregateOp::kCount;
-    case Tok::kCountValues: return AggregateOp::kCountValues;
-    case Tok::kGroup: return AggregateOp::kGroup;
-    case Tok::kMax: return AggregateOp::kMax;
-    case Tok::kMin: return AggregateOp::kMin;
-    case Tok::kQuantile: return AggregateOp::kQuantile;
-    case Tok::kStddev: return AggregateOp::kStddev;
-    case Tok::kStdvar: return AggregateOp::kStdvar;
-    case Tok::kTopk: return AggregateOp::kTopk;
-    default: return AggregateOp::kSum;
+    case Tok::kAvg:
+      return AggregateOp::kAvg;
+    case Tok::kBottomk:
+      return AggregateOp::kBottomk;
+    case Tok::kCount:
+      return AggregateOp::kCount;
+    case Tok::kCountValues:
+      return AggregateOp::kCountValues;
+    case Tok::kGroup:
+      return AggregateOp::kGroup;
+    case Tok::kMax:
+      return AggregateOp::kMax;
+    case Tok::kMin:
+      return AggregateOp::kMin;
+    case Tok::kQuantile:
+      return AggregateOp::kQuantile;
+    case Tok::kStddev:
+      return AggregateOp::kStddev;
+    case Tok::kStdvar:
+      return AggregateOp::kStdvar;
+    case Tok::kTopk:
+      return AggregateOp::kTopk;
+    default:
+      return AggregateOp::kSum;
   }
 }
 
 // Tokens the grammar accepts as a metric name (metric_identifier).
 bool IsMetricIdentifierTok(Tok t) {
   switch (t) {
-    case Tok::kIdentifier: case Tok::kMetricIdentifier: case Tok::kBy: case Tok::kLand:
-    case Tok::kLor: case Tok::kLunless: case Tok::kOffset: case Tok::kWithout:
-    case Tok::kStart: case Tok::kEnd:
+    case Tok::kIdentifier:
+    case Tok::kMetricIdentifier:
+    case Tok::kBy:
+    case Tok::kLand:
+    case Tok::kLor:
+    case Tok::kLunless:
+    case Tok::kOffset:
+    case Tok::kWithout:
+    case Tok::kStart:
+    case Tok::kEnd:
       return true;
     default:
       return IsAggregatorTok(t);
@@ -94,8 +144,12 @@ bool IsMetricIdentifierTok(Tok t) {
 // Tokens the grammar accepts as a label name in grouping lists (maybe_label).
 bool IsMaybeLabelTok(Tok t) {
   switch (t) {
-    case Tok::kBool: case Tok::kGroupLeft: case Tok::kGroupRight: case Tok::kIgnoring:
-    case Tok::kOn: case Tok::kAtan2:
+    case Tok::kBool:
+    case Tok::kGroupLeft:
+    case Tok::kGroupRight:
+    case Tok::kIgnoring:
+    case Tok::kOn:
+    case Tok::kAtan2:
       return true;
     default:
       return IsMetricIdentifierTok(t);
@@ -144,7 +198,9 @@ bool ParseGoInt(absl::string_view s, int64_t* out) {
       return false;
     }
     if (d >= base) return false;
-    if (v > (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - d) / base) return false;
+    if (v >
+        (static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) - d) / base)
+      return false;
     v = v * base + d;
   }
   *out = static_cast<int64_t>(v);
@@ -161,11 +217,13 @@ bool ParseGoFloat(absl::string_view s, double* out, std::string* err) {
     body.remove_prefix(1);
   }
   auto invalid = [&]() {
-    *err = absl::StrCat("strconv.ParseFloat: parsing ", GoQuote(s), ": invalid syntax");
+    *err = absl::StrCat("strconv.ParseFloat: parsing ", GoQuote(s),
+                        ": invalid syntax");
     return false;
   };
   if (body == "inf" || body == "infinity") {
-    *out = neg ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+    *out = neg ? -std::numeric_limits<double>::infinity()
+               : std::numeric_limits<double>::infinity();
     return true;
   }
   if (body == "nan") {
@@ -190,7 +248,8 @@ bool ParseGoFloat(absl::string_view s, double* out, std::string* err) {
     ++i;
     if (i < body.size() && (body[i] == '+' || body[i] == '-')) ++i;
     int exp_digits = 0;
-    while (i < body.size() && absl::ascii_isdigit(static_cast<unsigned char>(body[i]))) {
+    while (i < body.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(body[i]))) {
       ++i, ++exp_digits;
     }
     if (exp_digits == 0) return invalid();
@@ -201,7 +260,8 @@ bool ParseGoFloat(absl::string_view s, double* out, std::string* err) {
   std::string copy(lower);
   double v = std::strtod(copy.c_str(), nullptr);
   if (std::isinf(v)) {
-    *err = absl::StrCat("strconv.ParseFloat: parsing ", GoQuote(s), ": value out of range");
+    *err = absl::StrCat("strconv.ParseFloat: parsing ", GoQuote(s),
+                        ": value out of range");
     return false;
   }
   *out = v;
@@ -243,30 +303,61 @@ std::string Unquote(absl::string_view tok) {
       uint32_t v = 0;
       for (int k = 0; k < n && i + 1 < s.size(); ++k) {
         char h = s[++i];
-        v = v * 16 + static_cast<uint32_t>(absl::ascii_isdigit(static_cast<unsigned char>(h))
-                                               ? h - '0'
-                                               : (absl::ascii_tolower(h) - 'a' + 10));
+        v = v * 16 + static_cast<uint32_t>(
+                         absl::ascii_isdigit(static_cast<unsigned char>(h))
+                             ? h - '0'
+                             : (absl::ascii_tolower(h) - 'a' + 10));
       }
       return v;
     };
     switch (c) {
-      case 'a': out.push_back('\a'); break;
-      case 'b': out.push_back('\b'); break;
-      case 'f': out.push_back('\f'); break;
-      case 'n': out.push_back('\n'); break;
-      case 'r': out.push_back('\r'); break;
-      case 't': out.push_back('\t'); break;
-      case 'v': out.push_back('\v'); break;
-      case 'x': out.push_back(static_cast<char>(hex_run(2))); break;
-      case 'u': AppendUtf8Rune(hex_run(4), &out); break;
-      case 'U': AppendUtf8Rune(hex_run(8), &out); break;
-      case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': {
+      case 'a':
+        out.push_back('\a');
+        break;
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'v':
+        out.push_back('\v');
+        break;
+      case 'x':
+        out.push_back(static_cast<char>(hex_run(2)));
+        break;
+      case 'u':
+        AppendUtf8Rune(hex_run(4), &out);
+        break;
+      case 'U':
+        AppendUtf8Rune(hex_run(8), &out);
+        break;
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7': {
         uint32_t v = static_cast<uint32_t>(c - '0');
-        for (int k = 0; k < 2 && i + 1 < s.size(); ++k) v = v * 8 + (s[++i] - '0');
+        for (int k = 0; k < 2 && i + 1 < s.size(); ++k)
+          v = v * 8 + (s[++i] - '0');
         out.push_back(static_cast<char>(v));
         break;
       }
-      default: out.push_back(c); break;  // \\, \" or \'.
+      default:
+        out.push_back(c);
+        break;  // \\, \" or \'.
     }
   }
   return out;
@@ -280,23 +371,53 @@ std::string RegexError(const std::string& value) {
   if (re.ok()) return "";
   const char* what = nullptr;
   switch (re.error_code()) {
-    case RE2::ErrorBadEscape: what = "invalid escape sequence"; break;
-    case RE2::ErrorBadCharClass: what = "invalid character class"; break;
-    case RE2::ErrorBadCharRange: what = "invalid character class range"; break;
-    case RE2::ErrorMissingBracket: what = "missing closing ]"; break;
-    case RE2::ErrorMissingParen: what = "missing closing )"; break;
-    case RE2::ErrorUnexpectedParen: what = "unexpected )"; break;
-    case RE2::ErrorTrailingBackslash: what = "trailing backslash at end of expression"; break;
-    case RE2::ErrorRepeatArgument: what = "missing argument to repetition operator"; break;
-    case RE2::ErrorRepeatSize: what = "invalid repeat count"; break;
-    case RE2::ErrorRepeatOp: what = "invalid nested repetition operator"; break;
-    case RE2::ErrorBadPerlOp: what = "invalid or unsupported Perl syntax"; break;
-    case RE2::ErrorBadUTF8: what = "invalid UTF-8"; break;
-    case RE2::ErrorBadNamedCapture: what = "invalid named capture"; break;
-    case RE2::ErrorPatternTooLarge: what = "expression too large"; break;
-    default: return absl::StrCat("error parsing regexp: ", re.error());
+    case RE2::ErrorBadEscape:
+      what = "invalid escape sequence";
+      break;
+    case RE2::ErrorBadCharClass:
+      what = "invalid character class";
+      break;
+    case RE2::ErrorBadCharRange:
+      what = "invalid character class range";
+      break;
+    case RE2::ErrorMissingBracket:
+      what = "missing closing ]";
+      break;
+    case RE2::ErrorMissingParen:
+      what = "missing closing )";
+      break;
+    case RE2::ErrorUnexpectedParen:
+      what = "unexpected )";
+      break;
+    case RE2::ErrorTrailingBackslash:
+      what = "trailing backslash at end of expression";
+      break;
+    case RE2::ErrorRepeatArgument:
+      what = "missing argument to repetition operator";
+      break;
+    case RE2::ErrorRepeatSize:
+      what = "invalid repeat count";
+      break;
+    case RE2::ErrorRepeatOp:
+      what = "invalid nested repetition operator";
+      break;
+    case RE2::ErrorBadPerlOp:
+      what = "invalid or unsupported Perl syntax";
+      break;
+    case RE2::ErrorBadUTF8:
+      what = "invalid UTF-8";
+      break;
+    case RE2::ErrorBadNamedCapture:
+      what = "invalid named capture";
+      break;
+    case RE2::ErrorPatternTooLarge:
+      what = "expression too large";
+      break;
+    default:
+      return absl::StrCat("error parsing regexp: ", re.error());
   }
-  return absl::StrCat("error parsing regexp: ", what, ": `", re.error_arg(), "`");
+  return absl::StrCat("error parsing regexp: ", what, ": `", re.error_arg(),
+                      "`");
 }
 
 // Prometheus's model.ParseDuration.
@@ -306,9 +427,12 @@ absl::StatusOr<int64_t> ParseModelDuration(absl::string_view s) {
   static constexpr struct {
     absl::string_view unit;
     int64_t ms;
-  } kUnits[] = {{"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000},
-                {"d", 24LL * 3600 * 1000},       {"h", 3600LL * 1000},
-                {"m", 60LL * 1000},              {"s", 1000},
+  } kUnits[] = {{"y", 365LL * 24 * 3600 * 1000},
+                {"w", 7LL * 24 * 3600 * 1000},
+                {"d", 24LL * 3600 * 1000},
+                {"h", 3600LL * 1000},
+                {"m", 60LL * 1000},
+                {"s", 1000},
                 {"ms", 1}};
   auto invalid = [&]() {
     return absl::InvalidArgumentError(
@@ -320,10 +444,14 @@ absl::StatusOr<int64_t> ParseModelDuration(absl::string_view s) {
   bool overflow = false;
   while (i < s.size()) {
     size_t j = i;
-    while (j < s.size() && absl::ascii_isdigit(static_cast<unsigned char>(s[j]))) ++j;
+    while (j < s.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(s[j])))
+      ++j;
     if (j == i) return invalid();
     size_t k = j;
-    while (k < s.size() && absl::ascii_isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    while (k < s.size() &&
+           absl::ascii_isalpha(static_cast<unsigned char>(s[k])))
+      ++k;
     absl::string_view unit = s.substr(j, k - j);
     size_t u = next_unit;
     while (u < std::size(kUnits) && kUnits[u].unit != unit) ++u;
@@ -332,7 +460,8 @@ absl::StatusOr<int64_t> ParseModelDuration(absl::string_view s) {
     absl::string_view num = s.substr(i, j - i);
     uint64_t n = 0;
     if (!absl::SimpleAtoi(num, &n) ||
-        n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max() / kUnits[u].ms)) {
+        n > static_cast<uint64_t>(std::numeric_limits<int64_t>::max() /
+                                  kUnits[u].ms)) {
       overflow = true;
     } else {
       int64_t add = static_cast<int64_t>(n) * kUnits[u].ms;
@@ -371,7 +500,8 @@ class Parser {
   const Token& Peek(size_t k = 0);
   Token Take();
   void AddError(int pos, std::string msg);
-  void Unexpected(const Token& t, absl::string_view context, absl::string_view expected);
+  void Unexpected(const Token& t, absl::string_view context,
+                  absl::string_view expected);
   void UnexpectedHere(const Token& t) {
     Unexpected(t, agg_depth_ > 0 ? "aggregation" : "", "");
   }
@@ -420,7 +550,8 @@ absl::Status Parser::status() const {
     }
     where = absl::StrCat(line, ":", pos - last_break, ":");
   }
-  return absl::InvalidArgumentError(absl::StrCat(where, " parse error: ", error_->second));
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, " parse error: ", error_->second));
 }
 
 const Token& Parser::Peek(size_t k) {
@@ -434,8 +565,11 @@ const Token& Parser::Peek(size_t k) {
         AddError(t.pos, t.val);
         t = Token{Tok::kEOF, t.pos, ""};
         break;
-      case Tok::kRightBrace: case Tok::kRightParen: case Tok::kRightBracket:
-      case Tok::kDuration: case Tok::kNumber:
+      case Tok::kRightBrace:
+      case Tok::kRightParen:
+      case Tok::kRightBracket:
+      case Tok::kDuration:
+      case Tok::kNumber:
         last_closing_ = t.pos + static_cast<int>(t.val.size());
         break;
       default:
@@ -457,7 +591,8 @@ void Parser::AddError(int pos, std::string msg) {
   if (!error_) error_.emplace(pos, std::move(msg));
 }
 
-void Parser::Unexpected(const Token& t, absl::string_view context, absl::string_view expected) {
+void Parser::Unexpected(const Token& t, absl::string_view context,
+                        absl::string_view expected) {
   std::string msg = absl::StrCat("unexpected ", TokenDesc(t));
   if (!context.empty()) absl::StrAppend(&msg, " in ", context);
   if (!expected.empty()) absl::StrAppend(&msg, ", expected ", expected);
@@ -500,9 +635,11 @@ ExprPtr Parser::ParseExpr(int min_prec) {
       vm.has_matching = true;
       if (!ParseGroupingLabels(&vm.matching_labels)) return nullptr;
       if (Peek().type == Tok::kGroupLeft || Peek().type == Tok::kGroupRight) {
-        vm.card = Take().type == Tok::kGroupLeft ? VectorMatching::Card::kManyToOne
-                                                 : VectorMatching::Card::kOneToMany;
-        if (Peek().type == Tok::kLeftParen && !ParseGroupingLabels(&vm.include)) return nullptr;
+        vm.card = Take().type == Tok::kGroupLeft
+                      ? VectorMatching::Card::kManyToOne
+                      : VectorMatching::Card::kOneToMany;
+        if (Peek().type == Tok::kLeftParen && !ParseGroupingLabels(&vm.include))
+          return nullptr;
       }
     }
     ExprPtr rhs = ParseExpr(op.type == Tok::kPow ? prec : prec + 1);
@@ -533,7 +670,8 @@ ExprPtr Parser::ParseUnary() {
     return operand;
   }
   int end = operand->pos.end;
-  return MakeExpr(UnaryExpr{op.type == Tok::kSub, std::move(operand)}, op.pos, end);
+  return MakeExpr(UnaryExpr{op.type == Tok::kSub, std::move(operand)}, op.pos,
+                  end);
 }
 
 bool Parser::Number(const Token& t, double* v) {
@@ -555,7 +693,8 @@ ExprPtr Parser::ParsePrimary() {
       Token n = Take();
       double v = 0;
       if (!Number(n, &v)) return nullptr;
-      return MakeExpr(NumberLiteral{v}, n.pos, n.pos + static_cast<int>(n.val.size()));
+      return MakeExpr(NumberLiteral{v}, n.pos,
+                      n.pos + static_cast<int>(n.val.size()));
     }
     case Tok::kString: {
       Token s = Take();
@@ -581,7 +720,8 @@ ExprPtr Parser::ParsePrimary() {
     default:
       if (IsAggregatorTok(t.type)) {
         Tok next = Peek(1).type;
-        if (next == Tok::kLeftParen || next == Tok::kBy || next == Tok::kWithout) {
+        if (next == Tok::kLeftParen || next == Tok::kBy ||
+            next == Tok::kWithout) {
           return ParseAggregate();
         }
       }
@@ -610,7 +750,8 @@ ExprPtr Parser::ParseVectorSelector(const Token* name) {
     if (!ParseLabelMatchers(&vs.matchers, &end)) return nullptr;
   }
   if (name != nullptr) {
-    auto m = model::Matcher::Create(model::MatchType::kEqual, model::kMetricName, vs.name);
+    auto m = model::Matcher::Create(model::MatchType::kEqual,
+                                    model::kMetricName, vs.name);
     if (!m.ok()) {
       AddError(start, std::string(m.status().message()));
       return nullptr;
@@ -634,10 +775,18 @@ bool Parser::ParseLabelMatchers(std::vector<model::Matcher>* out, int* end) {
     Tok op = Peek().type;
     model::MatchType type;
     switch (op) {
-      case Tok::kEql: type = model::MatchType::kEqual; break;
-      case Tok::kNeq: type = model::MatchType::kNotEqual; break;
-      case Tok::kEqlRegex: type = model::MatchType::kRegexMatch; break;
-      case Tok::kNeqRegex: type = model::MatchType::kRegexNoMatch; break;
+      case Tok::kEql:
+        type = model::MatchType::kEqual;
+        break;
+      case Tok::kNeq:
+        type = model::MatchType::kNotEqual;
+        break;
+      case Tok::kEqlRegex:
+        type = model::MatchType::kRegexMatch;
+        break;
+      case Tok::kNeqRegex:
+        type = model::MatchType::kRegexNoMatch;
+        break;
       default:
         Unexpected(Peek(), "label matching", "label matching operator");
         return false;
@@ -649,7 +798,8 @@ bool Parser::ParseLabelMatchers(std::vector<model::Matcher>* out, int* end) {
     }
     Token val = Take();
     std::string value = Unquote(val.val);
-    if (type == model::MatchType::kRegexMatch || type == model::MatchType::kRegexNoMatch) {
+    if (type == model::MatchType::kRegexMatch ||
+        type == model::MatchType::kRegexNoMatch) {
       std::string err = RegexError(value);
       if (!err.empty()) {
         AddError(id.pos, err);
@@ -730,7 +880,8 @@ bool Parser::ParseArgs(std::vector<ExprPtr>* args) {
     if (next == Tok::kComma) {
       Token comma = Take();
       if (Peek().type == Tok::kRightParen) {
-        AddError(comma.pos, "trailing commas not allowed in function call args");
+        AddError(comma.pos,
+                 "trailing commas not allowed in function call args");
         return false;
       }
       continue;
@@ -751,7 +902,8 @@ ExprPtr Parser::ParseCall() {
   if (!ParseArgs(&call.args)) return nullptr;
   call.func = LookupFunction(id.val);
   if (call.func == nullptr) {
-    AddError(id.pos, absl::StrCat("unknown function with name ", GoQuote(id.val)));
+    AddError(id.pos,
+             absl::StrCat("unknown function with name ", GoQuote(id.val)));
     return nullptr;
   }
   return MakeExpr(std::move(call), id.pos, last_closing_);
@@ -767,7 +919,8 @@ ExprPtr Parser::ParseAggregate() {
     agg.has_grouping = true;
     return ParseGroupingLabels(&agg.grouping);
   };
-  if ((Peek().type == Tok::kBy || Peek().type == Tok::kWithout) && !grouping()) return nullptr;
+  if ((Peek().type == Tok::kBy || Peek().type == Tok::kWithout) && !grouping())
+    return nullptr;
   if (Peek().type != Tok::kLeftParen) {
     UnexpectedHere(Peek());
     return nullptr;
@@ -776,7 +929,8 @@ ExprPtr Parser::ParseAggregate() {
   std::vector<ExprPtr> args;
   if (!ParseArgs(&args)) return nullptr;
   --agg_depth_;
-  if (!agg.has_grouping && (Peek().type == Tok::kBy || Peek().type == Tok::kWithout) &&
+  if (!agg.has_grouping &&
+      (Peek().type == Tok::kBy || Peek().type == Tok::kWithout) &&
       !grouping()) {
     return nullptr;
   }
@@ -786,9 +940,10 @@ ExprPtr Parser::ParseAggregate() {
   }
   size_t want = AggregateHasParam(agg.op) ? 2 : 1;
   if (args.size() != want) {
-    AddError(op.pos, absl::StrCat("wrong number of arguments for aggregate expression "
-                                  "provided, expected ",
-                                  want, ", got ", args.size()));
+    AddError(op.pos,
+             absl::StrCat("wrong number of arguments for aggregate expression "
+                          "provided, expected ",
+                          want, ", got ", args.size()));
     return nullptr;
   }
   if (want == 2) agg.param = std::move(args[0]);
@@ -820,7 +975,8 @@ void Parser::AddOffset(Expr& e, int64_t offset) {
     target = &sq->offset_ms;
   } else {
     AddError(e.pos.start,
-             "offset modifier must be preceded by an instant vector selector or range vector "
+             "offset modifier must be preceded by an instant vector selector "
+             "or range vector "
              "selector or a subquery");
     return;
   }
@@ -842,7 +998,8 @@ AtModifier* Parser::AtTarget(Expr& e) {
     at = &sq->at;
   } else {
     AddError(e.pos.start,
-             "@ modifier must be preceded by an instant vector selector or range vector "
+             "@ modifier must be preceded by an instant vector selector or "
+             "range vector "
              "selector or a subquery");
     return nullptr;
   }
@@ -873,7 +1030,8 @@ ExprPtr Parser::ParsePostfix(ExprPtr e) {
           } else if (vs->offset_ms != 0) {
             err = "no offset modifiers allowed before range";
           } else if (vs->at.kind == AtModifier::Kind::kTimestamp) {
-            // Prometheus 2.42 checks only the timestamp: `x @ end() [5m]` is allowed.
+            // Prometheus 2.42 checks only the timestamp: `x @ end() [5m]` is
+            // allowed.
             err = "no @ modifiers allowed before range";
           }
           if (err != nullptr) {
@@ -881,7 +1039,8 @@ ExprPtr Parser::ParsePostfix(ExprPtr e) {
             return nullptr;
           }
           int start = e->pos.start;
-          e = MakeExpr(MatrixSelector{std::move(e), range}, start, last_closing_);
+          e = MakeExpr(MatrixSelector{std::move(e), range}, start,
+                       last_closing_);
           continue;
         }
         if (Peek().type != Tok::kColon) {
@@ -943,7 +1102,8 @@ ExprPtr Parser::ParsePostfix(ExprPtr e) {
           Take();
           AtModifier* at = AtTarget(*e);
           if (at == nullptr) return nullptr;
-          at->kind = t == Tok::kStart ? AtModifier::Kind::kStart : AtModifier::Kind::kEnd;
+          at->kind = t == Tok::kStart ? AtModifier::Kind::kStart
+                                      : AtModifier::Kind::kEnd;
           e->pos.end = last_closing_;
           continue;
         }
@@ -962,7 +1122,8 @@ ExprPtr Parser::ParsePostfix(ExprPtr e) {
             ts >= static_cast<double>(std::numeric_limits<int64_t>::max()) ||
             ts <= static_cast<double>(std::numeric_limits<int64_t>::min())) {
           AddError(e->pos.start,
-                   absl::StrFormat("timestamp out of bounds for @ modifier: %f", ts));
+                   absl::StrFormat("timestamp out of bounds for @ modifier: %f",
+                                   ts));
           return nullptr;
         }
         AtModifier* at = AtTarget(*e);
@@ -981,7 +1142,8 @@ ExprPtr Parser::ParsePostfix(ExprPtr e) {
 int Parser::OpStart(const Expr& lhs) const {
   int r = lhs.pos.end;
   while (r < static_cast<int>(input_.size()) &&
-         (input_[r] == ' ' || input_[r] == '\t' || input_[r] == '\n' || input_[r] == '\r')) {
+         (input_[r] == ' ' || input_[r] == '\t' || input_[r] == '\n' ||
+          input_[r] == '\r')) {
     ++r;
   }
   return r;
@@ -990,8 +1152,9 @@ int Parser::OpStart(const Expr& lhs) const {
 void Parser::ExpectType(Expr& e, ValueType want, absl::string_view context) {
   ValueType t = Check(e);
   if (t != want) {
-    AddError(e.pos.start, absl::StrCat("expected type ", ValueTypeName(want), " in ", context,
-                                       ", got ", ValueTypeName(t)));
+    AddError(e.pos.start,
+             absl::StrCat("expected type ", ValueTypeName(want), " in ",
+                          context, ", got ", ValueTypeName(t)));
   }
 }
 
@@ -1011,11 +1174,13 @@ ValueType Parser::Check(Expr& e) {
     ValueType lt = Check(*b->lhs);
     ValueType rt = Check(*b->rhs);
     if (b->return_bool && !IsComparison(b->op)) {
-      AddError(OpStart(*b->lhs), "bool modifier can only be used on comparison operators");
+      AddError(OpStart(*b->lhs),
+               "bool modifier can only be used on comparison operators");
     }
     if (IsComparison(b->op) && !b->return_bool && lt == ValueType::kScalar &&
         rt == ValueType::kScalar) {
-      AddError(OpStart(*b->lhs), "comparisons between scalars must use BOOL modifier");
+      AddError(OpStart(*b->lhs),
+               "comparisons between scalars must use BOOL modifier");
     }
     VectorMatching& vm = *b->matching;
     if (IsSetOperator(b->op) && vm.card == VectorMatching::Card::kOneToOne) {
@@ -1024,37 +1189,45 @@ ValueType Parser::Check(Expr& e) {
     for (const std::string& l1 : vm.matching_labels) {
       for (const std::string& l2 : vm.include) {
         if (l1 == l2 && vm.on) {
-          AddError(OpStart(*b->lhs), absl::StrCat("label ", GoQuote(l1),
-                                                  " must not occur in ON and GROUP clause at once"));
+          AddError(
+              OpStart(*b->lhs),
+              absl::StrCat("label ", GoQuote(l1),
+                           " must not occur in ON and GROUP clause at once"));
         }
       }
     }
     if (lt != ValueType::kScalar && lt != ValueType::kVector) {
       AddError(b->lhs->pos.start,
-               "binary expression must contain only scalar and instant vector types");
+               "binary expression must contain only scalar and instant vector "
+               "types");
     }
     if (rt != ValueType::kScalar && rt != ValueType::kVector) {
       AddError(b->rhs->pos.start,
-               "binary expression must contain only scalar and instant vector types");
+               "binary expression must contain only scalar and instant vector "
+               "types");
     }
     if (lt != ValueType::kVector || rt != ValueType::kVector) {
       if (!vm.matching_labels.empty()) {
-        AddError(e.pos.start, "vector matching only allowed between instant vectors");
+        AddError(e.pos.start,
+                 "vector matching only allowed between instant vectors");
       }
       b->matching.reset();
     } else if (IsSetOperator(b->op)) {
       if (vm.card == VectorMatching::Card::kOneToMany ||
           vm.card == VectorMatching::Card::kManyToOne) {
-        AddError(e.pos.start, absl::StrCat("no grouping allowed for ",
-                                           GoQuote(BinaryOpName(b->op)), " operation"));
+        AddError(e.pos.start,
+                 absl::StrCat("no grouping allowed for ",
+                              GoQuote(BinaryOpName(b->op)), " operation"));
       }
       if (vm.card != VectorMatching::Card::kManyToMany) {
         AddError(e.pos.start, "set operations must always be many-to-many");
       }
     }
-    if ((lt == ValueType::kScalar || rt == ValueType::kScalar) && IsSetOperator(b->op)) {
-      AddError(e.pos.start, absl::StrCat("set operator ", GoQuote(BinaryOpName(b->op)),
-                                         " not allowed in binary scalar expression"));
+    if ((lt == ValueType::kScalar || rt == ValueType::kScalar) &&
+        IsSetOperator(b->op)) {
+      AddError(e.pos.start,
+               absl::StrCat("set operator ", GoQuote(BinaryOpName(b->op)),
+                            " not allowed in binary scalar expression"));
     }
   } else if (auto* c = std::get_if<Call>(&e.node)) {
     const FunctionInfo& f = *c->func;
@@ -1063,17 +1236,20 @@ ValueType Parser::Check(Expr& e) {
     std::string name = GoQuote(std::string(f.name));
     if (f.variadic == 0) {
       if (nargs != got) {
-        AddError(e.pos.start, absl::StrCat("expected ", nargs, " argument(s) in call to ", name,
-                                           ", got ", got));
+        AddError(e.pos.start,
+                 absl::StrCat("expected ", nargs, " argument(s) in call to ",
+                              name, ", got ", got));
       }
     } else {
       int na = nargs - 1;
       if (na > got) {
-        AddError(e.pos.start, absl::StrCat("expected at least ", na,
-                                           " argument(s) in call to ", name, ", got ", got));
+        AddError(e.pos.start,
+                 absl::StrCat("expected at least ", na,
+                              " argument(s) in call to ", name, ", got ", got));
       } else if (f.variadic > 0 && na + f.variadic < got) {
-        AddError(e.pos.start, absl::StrCat("expected at most ", na + f.variadic,
-                                           " argument(s) in call to ", name, ", got ", got));
+        AddError(e.pos.start,
+                 absl::StrCat("expected at most ", na + f.variadic,
+                              " argument(s) in call to ", name, ", got ", got));
       }
     }
     for (int i = 0; i < got; ++i) {
@@ -1082,16 +1258,19 @@ ValueType Parser::Check(Expr& e) {
         if (f.variadic == 0) break;
         idx = nargs - 1;
       }
-      ExpectType(*c->args[i], f.arg_types[idx], absl::StrCat("call to function ", name));
+      ExpectType(*c->args[i], f.arg_types[idx],
+                 absl::StrCat("call to function ", name));
     }
   } else if (auto* p = std::get_if<ParenExpr>(&e.node)) {
     Check(*p->expr);
   } else if (auto* u = std::get_if<UnaryExpr>(&e.node)) {
     ValueType t = Check(*u->expr);
     if (t != ValueType::kScalar && t != ValueType::kVector) {
-      AddError(e.pos.start, absl::StrCat("unary expression only allowed on expressions of type "
-                                         "scalar or instant vector, got ",
-                                         GoQuote(ValueTypeName(t))));
+      AddError(
+          e.pos.start,
+          absl::StrCat("unary expression only allowed on expressions of type "
+                       "scalar or instant vector, got ",
+                       GoQuote(ValueTypeName(t))));
     }
   } else if (auto* sq = std::get_if<SubqueryExpr>(&e.node)) {
     ValueType t = Check(*sq->expr);
@@ -1100,8 +1279,9 @@ ValueType Parser::Check(Expr& e) {
                             : t == ValueType::kScalar ? "scalar"
                             : t == ValueType::kString ? "string"
                                                       : "none";
-      AddError(e.pos.start, absl::StrCat("subquery is only allowed on instant vector, got ",
-                                         go_name, " instead"));
+      AddError(e.pos.start,
+               absl::StrCat("subquery is only allowed on instant vector, got ",
+                            go_name, " instead"));
     }
   } else if (auto* ms = std::get_if<MatrixSelector>(&e.node)) {
     Check(*ms->vector_selector);
@@ -1109,9 +1289,10 @@ ValueType Parser::Check(Expr& e) {
     if (!vs->name.empty()) {
       for (size_t i = 0; i + 1 < vs->matchers.size(); ++i) {
         if (vs->matchers[i].name() == model::kMetricName) {
-          AddError(e.pos.start, absl::StrCat("metric name must not be set twice: ",
-                                             GoQuote(vs->name), " or ",
-                                             GoQuote(vs->matchers[i].value())));
+          AddError(e.pos.start,
+                   absl::StrCat(
+                       "metric name must not be set twice: ", GoQuote(vs->name),
+                       " or ", GoQuote(vs->matchers[i].value())));
         }
       }
     } else {
@@ -1123,7 +1304,8 @@ ValueType Parser::Check(Expr& e) {
         }
       }
       if (!not_empty) {
-        AddError(e.pos.start, "vector selector must contain at least one non-empty matcher");
+        AddError(e.pos.start,
+                 "vector selector must contain at least one non-empty matcher");
       }
     }
   }
@@ -1141,7 +1323,8 @@ absl::StatusOr<std::vector<model::Matcher>> Parser::ParseSelectorTop() {
   } else {
     Unexpected(t, "", "");
   }
-  if (e != nullptr && !failed() && Peek().type != Tok::kEOF) Unexpected(Peek(), "", "");
+  if (e != nullptr && !failed() && Peek().type != Tok::kEOF)
+    Unexpected(Peek(), "", "");
   if (e != nullptr && !failed()) Check(*e);
   if (failed()) return status();
   return std::move(std::get<VectorSelector>(e->node).matchers);
@@ -1185,10 +1368,12 @@ absl::StatusOr<SeriesDesc> Parser::ParseSeriesTop() {
   }
   if (failed()) return status();
   if (has_name) {
-    std::erase_if(pairs, [](const auto& p) { return p.first == model::kMetricName; });
+    std::erase_if(pairs,
+                  [](const auto& p) { return p.first == model::kMetricName; });
     pairs.emplace_back(std::string(model::kMetricName), name);
   }
-  std::vector<std::pair<absl::string_view, absl::string_view>> views(pairs.begin(), pairs.end());
+  std::vector<std::pair<absl::string_view, absl::string_view>> views(
+      pairs.begin(), pairs.end());
   desc.labels = model::Labels::FromPairs(views);
 
   auto value = [&](double* v) {
@@ -1219,9 +1404,11 @@ absl::StatusOr<SeriesDesc> Parser::ParseSeriesTop() {
     }
     Token t = Take();
     if (!absl::SimpleAtoi(t.val, n)) {
-      AddError(t.pos, absl::StrCat("invalid repetition in series values: strconv.ParseUint: "
-                                   "parsing ",
-                                   GoQuote(t.val), ": invalid syntax"));
+      AddError(t.pos,
+               absl::StrCat(
+                   "invalid repetition in series values: strconv.ParseUint: "
+                   "parsing ",
+                   GoQuote(t.val), ": invalid syntax"));
       return false;
     }
     return true;
@@ -1242,7 +1429,8 @@ absl::StatusOr<SeriesDesc> Parser::ParseSeriesTop() {
         AddError(0, "too many values in series description");
         break;
       }
-      for (uint64_t i = 0; i < n; ++i) desc.values.push_back(SequenceValue{0, true});
+      for (uint64_t i = 0; i < n; ++i)
+        desc.values.push_back(SequenceValue{0, true});
       continue;
     }
     double v = 0;
@@ -1278,7 +1466,8 @@ absl::StatusOr<SeriesDesc> Parser::ParseSeriesTop() {
     }
     desc.values.push_back(SequenceValue{v, false});
   }
-  if (!failed() && Peek().type != Tok::kEOF) Unexpected(Peek(), "series values", "");
+  if (!failed() && Peek().type != Tok::kEOF)
+    Unexpected(Peek(), "series values", "");
   if (failed()) return status();
   return desc;
 }
@@ -1292,7 +1481,8 @@ absl::StatusOr<ExprPtr> ParseExpr(absl::string_view query) {
   return e;
 }
 
-absl::StatusOr<std::vector<model::Matcher>> ParseMetricSelector(absl::string_view selector) {
+absl::StatusOr<std::vector<model::Matcher>> ParseMetricSelector(
+    absl::string_view selector) {
   Parser p(selector, false);
   return p.ParseSelectorTop();
 }
@@ -1302,6 +1492,8 @@ absl::StatusOr<SeriesDesc> ParseSeriesDesc(absl::string_view input) {
   return p.ParseSeriesTop();
 }
 
-absl::StatusOr<int64_t> ParseDurationMs(absl::string_view d) { return ParseModelDuration(d); }
+absl::StatusOr<int64_t> ParseDurationMs(absl::string_view d) {
+  return ParseModelDuration(d);
+}
 
 }  // namespace vigil::promql
