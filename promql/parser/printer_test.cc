@@ -70,6 +70,230 @@ const PrettyCase kPretty[] = {
   "instance",
   "(.*):.*"
 ))q"},
+    // Generated long queries.
+    {R"q((a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) ^ -a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})q",
+     R"q(  (a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+^
+  -a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})q"},
+    {R"q(-(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + label_replace(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}, "a", "$1", "b", "(.*)"))q",
+     R"q(  -(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
++
+  label_replace(
+    a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"},
+    "a",
+    "$1",
+    "b",
+    "(.*)"
+  ))q"},
+    {R"q(-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1) + -(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1))q",
+     R"q(  -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
++
+  -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1))q"},
+    {R"q(-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1) / on (job) group_left (x) (a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(  -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+/ on (job) group_left (x)
+  (a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1) > bool count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(  -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+> bool
+  count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1) unless ignoring (a) topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(  -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+unless ignoring (a)
+  topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(-a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"} * label_replace(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}, "a", "$1", "b", "(.*)"))q",
+     R"q(  -a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}
+*
+  label_replace(
+    a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"},
+    "a",
+    "$1",
+    "b",
+    "(.*)"
+  ))q"},
+    {R"q(-a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"} ^ a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})q",
+     R"q(-a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}
+^
+  a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})q"},
+    {R"q(-a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"} ^ topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(-a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}
+^
+  topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(-count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) and a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})q",
+     R"q(  -count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+and
+  a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})q"},
+    {R"q(-rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m]))q",
+     R"q(-rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m]))q"},
+    {R"q(-sum by (job, instance) (rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])) > bool sum by (job, instance) (rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])))q",
+     R"q(  -sum by (job, instance) (
+    rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+  )
+> bool
+  sum by (job, instance) (
+    rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+  ))q"},
+    {R"q(-sum by (job, instance) (rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])) and topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(  -sum by (job, instance) (
+    rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+  )
+and
+  topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(-sum without (x) (-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1) / on (job) group_left (x) topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})))q",
+     R"q(-sum without (x) (
+    -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+  / on (job) group_left (x)
+    topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+))q"},
+    {R"q(-sum without (x) (count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})))q",
+     R"q(-sum without (x) (
+  count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+))q"},
+    {R"q(-sum without (x) (histogram_quantile(0.9, rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])) unless ignoring (a) histogram_quantile(0.9, rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m]))))q",
+     R"q(-sum without (x) (
+    histogram_quantile(
+      0.9,
+      rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+    )
+  unless ignoring (a)
+    histogram_quantile(
+      0.9,
+      rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+    )
+))q"},
+    {R"q(-sum without (x) (sum by (job, instance) (rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])) ^ count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})))q",
+     R"q(-sum without (x) (
+    sum by (job, instance) (
+      rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+    )
+  ^
+    count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+))q"},
+    {R"q(-sum without (x) (sum by (job, instance) (rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m]))))q",
+     R"q(-sum without (x) (
+  sum by (job, instance) (
+    rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+  )
+))q"},
+    {R"q(-topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + histogram_quantile(0.9, rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])))q",
+     R"q(  -topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
++
+  histogram_quantile(
+    0.9,
+    rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+  ))q"},
+    {R"q(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"} / on (job) group_left (x) rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m]))q",
+     R"q(  a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}
+/ on (job) group_left (x)
+  rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m]))q"},
+    {R"q(count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) ^ (a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(  count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+^
+  (a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(label_replace(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}, "a", "$1", "b", "(.*)"))q",
+     R"q(label_replace(
+  a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"},
+  "a",
+  "$1",
+  "b",
+  "(.*)"
+))q"},
+    {R"q(max_over_time(((a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + (a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))[10m:1m]))q",
+     R"q(max_over_time(
+  (
+      (a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+    +
+      (a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+  )[10m:1m]
+))q"},
+    {R"q(max_over_time((-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1) + histogram_quantile(0.9, rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])))[10m:1m]))q",
+     R"q(max_over_time(
+  (
+      -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+    +
+      histogram_quantile(
+        0.9,
+        rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+      )
+  )[10m:1m]
+))q"},
+    {R"q(max_over_time((-a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})[10m:1m]))q",
+     R"q(max_over_time(
+(-a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})[10m:1m]
+))q"},
+    {R"q(max_over_time((count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) * -(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1))[10m:1m]))q",
+     R"q(max_over_time(
+  (
+      count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+    *
+      -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+  )[10m:1m]
+))q"},
+    {R"q(max_over_time((count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))[10m:1m]))q",
+     R"q(max_over_time(
+  (count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))[10m:1m]
+))q"},
+    {R"q(max_over_time((label_replace(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}, "a", "$1", "b", "(.*)") ^ -a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})[10m:1m]))q",
+     R"q(max_over_time(
+  (
+      label_replace(
+        a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"},
+        "a",
+        "$1",
+        "b",
+        "(.*)"
+      )
+    ^
+      -a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}
+  )[10m:1m]
+))q"},
+    {R"q(sum by (job, instance) (rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])))q",
+     R"q(sum by (job, instance) (
+  rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+))q"},
+    {R"q(sum by (job, instance) (rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])) > bool label_replace(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}, "a", "$1", "b", "(.*)"))q",
+     R"q(  sum by (job, instance) (
+    rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+  )
+> bool
+  label_replace(
+    a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"},
+    "a",
+    "$1",
+    "b",
+    "(.*)"
+  ))q"},
+    {R"q(sum without (x) (-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1) * topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})))q",
+     R"q(sum without (x) (
+    -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+  *
+    topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+))q"},
+    {R"q(sum without (x) (-(sum(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + 1)))q",
+     R"q(sum without (x) (
+  -(sum(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}) + 1)
+))q"},
+    {R"q(sum without (x) (a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"} unless ignoring (a) count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})))q",
+     R"q(sum without (x) (
+    a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}
+  unless ignoring (a)
+    count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+))q"},
+    {R"q(sum without (x) (a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(sum without (x) (a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(sum without (x) (count_values("v", a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"})))q",
+     R"q(sum without (x) (
+  count_values("v", a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
+))q"},
+    {R"q(topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}))q",
+     R"q(topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}))q"},
+    {R"q(topk(5, a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}) + histogram_quantile(0.9, rate(a_fairly_long_metric_name_total{job="some-job-name",instance="host-0123456789"}[5m])))q",
+     R"q(  topk(5, a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"})
++
+  histogram_quantile(
+    0.9,
+    rate(a_fairly_long_metric_name_total{instance="host-0123456789",job="some-job-name"}[5m])
+  ))q"},
 };
 
 TEST(PrinterTest, PrettyLikePrometheus) {
