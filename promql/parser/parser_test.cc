@@ -901,6 +901,21 @@ TEST(ParserTest, ErrorsLikePrometheus) {
   }
 }
 
+TEST(ParserTest, MultiLineErrorPositions) {
+  // Recorded from Prometheus 2.42: line:column counts lines from 1.
+  EXPECT_EQ(ParseExpr("x +\n  foo(").status().message(),
+            "2:7: parse error: unclosed left parenthesis");
+  EXPECT_EQ(ParseExpr("sum(\n  rate(x[5m]) # c\n) by (a").status().message(),
+            "3:8: parse error: unclosed left parenthesis");
+  EXPECT_EQ(ParseExpr("a\n> 1\n>").status().message(),
+            "3:2: parse error: unexpected end of input");
+  EXPECT_EQ(ParseExpr("1 >\n 2").status().message(),
+            "1:3: parse error: comparisons between scalars must use BOOL modifier");
+  auto e = ParseExpr("x # c\n+ 1");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(Format(**e), "x + 1");
+}
+
 TEST(ParserTest, Ast) {
   auto e = ParseExpr("sum by (job) (rate(x{a=~\"b.*\"}[5m] offset -1m @ 1.5)) > bool 2");
   ASSERT_TRUE(e.ok()) << e.status();
