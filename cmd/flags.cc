@@ -60,6 +60,13 @@ DEFINE_int64(remote_write_max_new_series_per_request, 50000,
              "New series one remote-write request may create; past it its other new "
              "series are refused (400). 0: no limit.");
 
+DEFINE_int64(query_max_samples, 50000000,
+             "Most samples a single query may hold in memory; more fails the query (422), "
+             "as Prometheus's --query.max-samples.");
+DEFINE_string(query_timeout, "2m", "Longest a query may run before it is stopped (503).");
+DEFINE_int32(query_max_concurrency, 20, "Queries evaluated at once; further ones wait.");
+DEFINE_string(query_lookback_delta, "5m",
+              "How far back an instant vector selector looks for the latest sample.");
 DEFINE_string(log_level, "info", "Log level: debug, info, warn, error.");
 DEFINE_string(log_format, "logfmt", "Log format: logfmt or json.");
 
@@ -188,6 +195,28 @@ absl::StatusOr<api::RemoteWriteOptions> RemoteWriteOptionsFromFlags() {
   o.max_label_name_length = FLAGS_max_label_name_length;
   o.max_label_value_length = FLAGS_max_label_value_length;
   o.max_new_series_per_request = FLAGS_remote_write_max_new_series_per_request;
+  return o;
+}
+
+absl::StatusOr<api::QueryApiOptions> QueryApiOptionsFromFlags() {
+  api::QueryApiOptions o;
+  o.engine.max_samples = FLAGS_query_max_samples;
+  auto timeout = config::ParseDuration(FLAGS_query_timeout);
+  if (!timeout.ok() || *timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--query_timeout: bad duration '", FLAGS_query_timeout, "'"));
+  }
+  o.engine.timeout = *timeout;
+  auto lookback = config::ParseDuration(FLAGS_query_lookback_delta);
+  if (!lookback.ok() || *lookback <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--query_lookback_delta: bad duration '", FLAGS_query_lookback_delta, "'"));
+  }
+  o.engine.lookback_delta_ms = absl::ToInt64Milliseconds(*lookback);
+  if (FLAGS_query_max_concurrency < 1) {
+    return absl::InvalidArgumentError("--query_max_concurrency must be at least 1");
+  }
+  o.max_concurrency = FLAGS_query_max_concurrency;
   return o;
 }
 

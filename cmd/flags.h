@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "gflags/gflags.h"
 #include "api/http_server.h"
+#include "api/query_api.h"
 #include "api/remote_write.h"
 #include "tsdb/db.h"
 
@@ -34,6 +35,7 @@ absl::StatusOr<uint64_t> ParseByteSize(absl::string_view s);
 absl::StatusOr<api::HttpServerOptions> HttpServerOptionsFromFlags();
 absl::StatusOr<absl::Duration> ShutdownTimeoutFromFlags();
 absl::StatusOr<api::RemoteWriteOptions> RemoteWriteOptionsFromFlags();
+absl::StatusOr<api::QueryApiOptions> QueryApiOptionsFromFlags();
 
 }  // namespace vigil
 

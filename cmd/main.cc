@@ -11,6 +11,7 @@
 #include "base/logging.h"
 #include "cmd/flags.h"
 #include "cmd/serve.h"
+#include "cmd/test_cmd.h"
 #include "cmd/tsdb_cmd.h"
 #include "gflags/gflags.h"
 
@@ -20,7 +21,8 @@ constexpr char kUsage[] =
     "Vigil, a Prometheus-compatible metrics database.\n\n"
     "Usage:\n"
     "  vigil serve [flags]   run the database (remote-write receiver and storage)\n"
-    "  vigil tsdb list|analyze|check DIR   inspect blocks (vigil tsdb for details)\n"
+    "  vigil tsdb list|analyze|check|dump DIR   inspect blocks (vigil tsdb for details)\n"
+    "  vigil test promql FILE...   run PromQL test scripts (Prometheus's format)\n"
     "  vigil version         print the version\n"
     "  vigil --help          list every flag with its default\n";
 
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (cmd == "tsdb") return vigil::RunTsdbCommand(argc - 1, argv + 1);
+  if (cmd == "test") return vigil::RunTestCommand(argc - 1, argv + 1);
   if (cmd == "serve") {
     if (argc > 2) {
       std::fprintf(stderr, "vigil serve: unexpected argument '%s'\n", argv[2]);

@@ -1,6 +1,7 @@
 #include "cmd/serve.h"
 
 #include <signal.h>
+#include <cstdio>
 #include <unistd.h>
 
 #include <memory>
@@ -9,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "api/http_server.h"
+#include "api/query_api.h"
 #include "api/self_metrics.h"
 #include "api/web.h"
 #include "base/logging.h"
@@ -93,8 +95,16 @@ int RunServe() {
   web_opts.quit = [] { kill(getpid(), SIGTERM); };
   web_opts.remote_write = *rw_opts;
   api::Web web(web_opts, &metrics);
+  absl::StatusOr<api::QueryApiOptions> query_opts = QueryApiOptionsFromFlags();
+  if (!query_opts.ok()) {
+    std::fprintf(stderr, "vigil serve: %s\n", std::string(query_opts.status().message()).c_str());
+    return 2;
+  }
+  query_opts->version = VIGIL_VERSION;
+  api::QueryApi query_api(*query_opts);
   api::HttpServer server(*http_opts);
   web.RegisterRoutes(&server);
+  query_api.RegisterRoutes(&server);
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("main", "cannot start the HTTP server").Kv("err", s);
     return 1;
@@ -113,6 +123,7 @@ int RunServe() {
     if (d.ok()) {
       db = std::move(*d);
       web.SetDb(db.get());
+      query_api.SetDb(db.get());
       LogInfo("main", "vigil started")
           .Kv("version", VIGIL_VERSION)
           .Kv("data_dir", tsdb_opts->dir)
@@ -149,6 +160,7 @@ int RunServe() {
   }
   LogInfo("main", "shutting down").Kv("signal", strsignal(sig));
   server.Shutdown(*shutdown_timeout);
+  query_api.SetDb(nullptr);
   web.SetDb(nullptr);
   absl::Status s = db->Close();
   if (!s.ok()) {

@@ -1,0 +1,485 @@
+#include "api/query_api.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "promql/parser/parser.h"
+#include "promql/parser/printer.h"
+
+namespace vigil::api {
+namespace {
+
+using Form = std::multimap<std::string, std::string>;
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               HexVal(s[i + 1]) >= 0 && HexVal(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+void ParseUrlEncoded(absl::string_view s, Form* form) {
+  for (absl::string_view kv : absl::StrSplit(s, '&', absl::SkipEmpty())) {
+    const size_t eq = kv.find('=');
+    if (eq == absl::string_view::npos) {
+      form->emplace(UrlDecode(kv), "");
+    } else {
+      form->emplace(UrlDecode(kv.substr(0, eq)), UrlDecode(kv.substr(eq + 1)));
+    }
+  }
+}
+
+// Query-string parameters, then a form-encoded POST body's.
+Form ParseForm(const HttpRequest& req) {
+  Form form;
+  ParseUrlEncoded(req.query, &form);
+  if (req.method == "POST" &&
+      absl::StartsWith(req.Header("content-type"), "application/x-www-form-urlencoded")) {
+    ParseUrlEncoded(req.body, &form);
+  }
+  return form;
+}
+
+const std::string* Get(const Form& f, const std::string& k) {
+  auto it = f.find(k);
+  return it == f.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> GetAll(const Form& f, const std::string& k) {
+  std::vector<std::string> out;
+  auto [a, b] = f.equal_range(k);
+  for (auto it = a; it != b; ++it) out.push_back(it->second);
+  return out;
+}
+
+// Go's encoding/json string escaping (HTML-safe, as Prometheus's jsoniter).
+void AppendJsonString(absl::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out->append("\\\""); continue;
+      case '\\': out->append("\\\\"); continue;
+      case '\n': out->append("\\n"); continue;
+      case '\r': out->append("\\r"); continue;
+      case '\t': out->append("\\t"); continue;
+      case '<': case '>': case '&':
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xf]);
+        continue;
+      default: break;
+    }
+    if (c < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xf]);
+      continue;
+    }
+    // U+2028 and U+2029 are escaped by Go.
+    if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(s[i + 2]) == 0xa8 || static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
+      out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028" : "\\u2029");
+      i += 2;
+      continue;
+    }
+    out->push_back(static_cast<char>(c));
+  }
+  out->push_back('"');
+}
+
+void AppendLabels(const model::Labels& ls, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const model::Label& l : ls) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(l.name.view(), out);
+    out->push_back(':');
+    AppendJsonString(l.value.view(), out);
+  }
+  out->push_back('}');
+}
+
+void AppendPoint(const promql::Point& p, std::string* out) {
+  absl::StrAppend(out, "[", FormatJsonTimestamp(p.t), ",\"", FormatJsonValue(p.v), "\"]");
+}
+
+void Success(HttpResponse* r, absl::string_view data) {
+  r->status = 200;
+  r->content_type = "application/json";
+  r->body = absl::StrCat("{\"status\":\"success\",\"data\":", data, "}");
+}
+
+void Error(HttpResponse* r, int code, absl::string_view type, absl::string_view msg) {
+  r->status = code;
+  r->content_type = "application/json";
+  r->body = "{\"status\":\"error\",\"errorType\":";
+  AppendJsonString(type, &r->body);
+  r->body.append(",\"error\":");
+  AppendJsonString(msg, &r->body);
+  r->body.push_back('}');
+}
+
+void BadData(HttpResponse* r, absl::string_view msg) { Error(r, 400, "bad_data", msg); }
+
+std::string InvalidParam(absl::string_view param, absl::string_view msg) {
+  return absl::StrCat("invalid parameter \"", param, "\": ", msg);
+}
+
+// A time parameter: Unix seconds (float) or RFC 3339.
+absl::StatusOr<int64_t> ParseTimeParam(absl::string_view s) {
+  double f;
+  if (absl::SimpleAtod(s, &f) && std::isfinite(f)) {
+    double secs;
+    double frac = std::modf(f, &secs);
+    frac = std::round(frac * 1000) / 1000;
+    return static_cast<int64_t>(secs) * 1000 + static_cast<int64_t>(std::llround(frac * 1000));
+  }
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return absl::ToUnixMillis(t);
+  // Prometheus's min/max time constants.
+  if (s == "-292273086-05-16T16:47:06Z") return std::numeric_limits<int64_t>::min() / 1000;
+  if (s == "292277025-08-18T07:12:54.999999999Z") return std::numeric_limits<int64_t>::max() / 1000;
+  return absl::InvalidArgumentError(absl::StrCat("cannot parse \"", s, "\" to a valid timestamp"));
+}
+
+absl::StatusOr<int64_t> ParseDurationParam(absl::string_view s) {
+  double f;
+  if (absl::SimpleAtod(s, &f)) {
+    const double ms = f * 1000;
+    if (ms > 9.2e18 || ms < -9.2e18 || std::isnan(ms)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot parse \"", s, "\" to a valid duration. It overflows int64"));
+    }
+    return static_cast<int64_t>(ms);
+  }
+  absl::StatusOr<int64_t> d = promql::ParseDurationMs(s);
+  if (!d.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot parse \"", s, "\" to a valid duration"));
+  }
+  return *d;
+}
+
+void QueryError(HttpResponse* r, const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument: return BadData(r, s.message());
+    case absl::StatusCode::kDeadlineExceeded: return Error(r, 503, "timeout", s.message());
+    case absl::StatusCode::kCancelled: return Error(r, 503, "canceled", s.message());
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnimplemented: return Error(r, 500, "internal", s.message());
+    default: return Error(r, 422, "execution", s.message());
+  }
+}
+
+constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min() / 2;
+constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max() / 2;
+
+}  // namespace
+
+std::string FormatJsonValue(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[400];
+  const double a = std::fabs(v);
+  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
+    // Go's 'e' with the shortest digits: 1e-07, 1.5e+21.
+    auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+    std::string s(buf, r.ptr);
+    const size_t e = s.find('e');
+    std::string mant = s.substr(0, e), exp = s.substr(e + 1);
+    char sign = '+';
+    if (exp[0] == '-' || exp[0] == '+') {
+      sign = exp[0];
+      exp = exp.substr(1);
+    }
+    while (exp.size() > 2 && exp[0] == '0') exp.erase(0, 1);
+    if (exp.size() < 2) exp = "0" + exp;
+    return absl::StrCat(mant, "e", std::string(1, sign), exp);
+  }
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+std::string FormatJsonTimestamp(int64_t ms) {
+  std::string out;
+  uint64_t t = static_cast<uint64_t>(ms);
+  if (ms < 0) {
+    out.push_back('-');
+    t = static_cast<uint64_t>(-(ms + 1)) + 1;
+  }
+  absl::StrAppend(&out, t / 1000);
+  const uint64_t frac = t % 1000;
+  if (frac != 0) {
+    out.push_back('.');
+    if (frac < 100) out.push_back('0');
+    if (frac < 10) out.push_back('0');
+    absl::StrAppend(&out, frac);
+  }
+  return out;
+}
+
+QueryApi::QueryApi(const QueryApiOptions& options) : options_(options), engine_(options.engine) {}
+
+void QueryApi::RegisterRoutes(HttpServer* server) {
+  auto add = [&](absl::string_view path, HttpHandler h) {
+    server->Handle("GET", path, h);
+    server->Handle("POST", path, h);
+  };
+  add("/api/v1/query", [this](const HttpRequest& q, HttpResponse* r) { Query(q, r, false); });
+  add("/api/v1/query_range", [this](const HttpRequest& q, HttpResponse* r) { Query(q, r, true); });
+  add("/api/v1/series", [this](const HttpRequest& q, HttpResponse* r) { Series(q, r); });
+  add("/api/v1/labels", [this](const HttpRequest& q, HttpResponse* r) { Labels(q, r, false); });
+  server->Handle("GET", "/api/v1/label/:name/values",
+                 [this](const HttpRequest& q, HttpResponse* r) { Labels(q, r, true); });
+  add("/api/v1/format_query", [this](const HttpRequest& q, HttpResponse* r) { FormatQuery(q, r); });
+  add("/api/v1/query_exemplars", [](const HttpRequest&, HttpResponse* r) { Success(r, "[]"); });
+  server->Handle("GET", "/api/v1/metadata",
+                 [](const HttpRequest&, HttpResponse* r) { Success(r, "{}"); });
+  server->Handle("GET", "/api/v1/status/buildinfo", [this](const HttpRequest&, HttpResponse* r) {
+    std::string d = "{\"version\":";
+    AppendJsonString(options_.version, &d);
+    d.append(
+        ",\"revision\":\"\",\"branch\":\"\",\"buildUser\":\"\",\"buildDate\":\"\","
+        "\"goVersion\":\"\"}");
+    Success(r, d);
+  });
+}
+
+void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {
+  tsdb::DB* db = db_.load();
+  if (db == nullptr) return Error(r, 503, "unavailable", "the database is not ready yet");
+  const Form form = ParseForm(req);
+  const std::string* qs = Get(form, "query");
+  int64_t t = absl::ToUnixMillis(absl::Now()), start = 0, end = 0, step = 0;
+  if (range) {
+    const std::string* s = Get(form, "start");
+    const std::string* e = Get(form, "end");
+    const std::string* st = Get(form, "step");
+    absl::StatusOr<int64_t> v = ParseTimeParam(s == nullptr ? "" : *s);
+    if (!v.ok()) return BadData(r, InvalidParam("start", v.status().message()));
+    start = *v;
+    v = ParseTimeParam(e == nullptr ? "" : *e);
+    if (!v.ok()) return BadData(r, InvalidParam("end", v.status().message()));
+    end = *v;
+    if (end < start) return BadData(r, InvalidParam("end", "end timestamp must not be before start time"));
+    v = ParseDurationParam(st == nullptr ? "" : *st);
+    if (!v.ok()) return BadData(r, InvalidParam("step", v.status().message()));
+    step = *v;
+    if (step <= 0) {
+      return BadData(r, InvalidParam("step", "zero or negative query resolution step widths are not accepted. Try a positive integer"));
+    }
+    if ((end - start) / step > 11000) {
+      return BadData(r, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+    }
+  } else if (const std::string* ts = Get(form, "time"); ts != nullptr && !ts->empty()) {
+    absl::StatusOr<int64_t> v = ParseTimeParam(*ts);
+    if (!v.ok()) return BadData(r, InvalidParam("time", v.status().message()));
+    t = *v;
+  }
+  promql::EngineOptions eo = options_.engine;
+  if (const std::string* to = Get(form, "timeout"); to != nullptr && !to->empty()) {
+    absl::StatusOr<int64_t> v = ParseDurationParam(*to);
+    if (!v.ok()) return BadData(r, InvalidParam("timeout", v.status().message()));
+    eo.timeout = std::min(eo.timeout, absl::Milliseconds(*v));
+  }
+  absl::StatusOr<promql::ExprPtr> expr = promql::ParseExpr(qs == nullptr ? "" : *qs);
+  if (!expr.ok()) return BadData(r, InvalidParam("query", expr.status().message()));
+
+  {
+    absl::MutexLock l(&mu_);
+    mu_.Await(absl::Condition(
+        +[](QueryApi* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+          return self->running_ < self->options_.max_concurrency;
+        },
+        this));
+    ++running_;
+  }
+  std::unique_ptr<tsdb::Querier> querier = db->Querier();
+  promql::Engine engine(eo);
+  absl::StatusOr<promql::Value> v = range ? engine.Range(querier.get(), **expr, start, end, step)
+                                          : engine.Instant(querier.get(), **expr, t);
+  {
+    absl::MutexLock l(&mu_);
+    --running_;
+  }
+  if (!v.ok()) return QueryError(r, v.status());
+  std::string d = "{\"resultType\":";
+  switch (v->type) {
+    case promql::ValueType::kScalar:
+      d.append("\"scalar\",\"result\":");
+      AppendPoint(v->scalar, &d);
+      break;
+    case promql::ValueType::kString:
+      absl::StrAppend(&d, "\"string\",\"result\":[", FormatJsonTimestamp(v->scalar.t), ",");
+      AppendJsonString(v->string, &d);
+      d.push_back(']');
+      break;
+    case promql::ValueType::kVector: {
+      d.append("\"vector\",\"result\":[");
+      bool first = true;
+      for (const promql::Sample& s : v->vector) {
+        if (!first) d.push_back(',');
+        first = false;
+        d.append("{\"metric\":");
+        AppendLabels(s.metric, &d);
+        d.append(",\"value\":");
+        AppendPoint(s.point, &d);
+        d.push_back('}');
+      }
+      d.push_back(']');
+      break;
+    }
+    default: {
+      d.append("\"matrix\",\"result\":[");
+      bool first = true;
+      for (const promql::Series& s : v->matrix) {
+        if (!first) d.push_back(',');
+        first = false;
+        d.append("{\"metric\":");
+        AppendLabels(s.metric, &d);
+        d.append(",\"values\":[");
+        for (size_t i = 0; i < s.points.size(); ++i) {
+          if (i > 0) d.push_back(',');
+          AppendPoint(s.points[i], &d);
+        }
+        d.append("]}");
+      }
+      d.push_back(']');
+    }
+  }
+  d.push_back('}');
+  Success(r, d);
+}
+
+void QueryApi::Series(const HttpRequest& req, HttpResponse* r) {
+  tsdb::DB* db = db_.load();
+  if (db == nullptr) return Error(r, 503, "unavailable", "the database is not ready yet");
+  const Form form = ParseForm(req);
+  std::vector<std::string> matches = GetAll(form, "match[]");
+  if (matches.empty()) return BadData(r, "no match[] parameter provided");
+  int64_t start = kMinTime, end = kMaxTime;
+  if (const std::string* s = Get(form, "start"); s != nullptr && !s->empty()) {
+    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
+    if (!v.ok()) return BadData(r, InvalidParam("start", v.status().message()));
+    start = *v;
+  }
+  if (const std::string* s = Get(form, "end"); s != nullptr && !s->empty()) {
+    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
+    if (!v.ok()) return BadData(r, InvalidParam("end", v.status().message()));
+    end = *v;
+  }
+  std::unique_ptr<tsdb::Querier> q = db->Querier();
+  std::set<model::Labels> all;
+  for (const std::string& m : matches) {
+    absl::StatusOr<std::vector<model::Matcher>> ms = promql::ParseMetricSelector(m);
+    if (!ms.ok()) return BadData(r, InvalidParam("match[]", ms.status().message()));
+    std::unique_ptr<tsdb::SeriesSet> set = q->Select(*ms, start, end);
+    while (set->Next()) all.insert(set->At().labels());
+    if (!set->Err().ok()) return Error(r, 422, "execution", set->Err().message());
+  }
+  std::string d = "[";
+  bool first = true;
+  for (const model::Labels& ls : all) {
+    if (!first) d.push_back(',');
+    first = false;
+    AppendLabels(ls, &d);
+  }
+  d.push_back(']');
+  Success(r, d);
+}
+
+void QueryApi::Labels(const HttpRequest& req, HttpResponse* r, bool values) {
+  tsdb::DB* db = db_.load();
+  if (db == nullptr) return Error(r, 503, "unavailable", "the database is not ready yet");
+  const Form form = ParseForm(req);
+  std::vector<std::string> matches = GetAll(form, "match[]");
+  int64_t start = kMinTime, end = kMaxTime;
+  if (const std::string* s = Get(form, "start"); s != nullptr && !s->empty()) {
+    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
+    if (!v.ok()) return BadData(r, InvalidParam("start", v.status().message()));
+    start = *v;
+  }
+  if (const std::string* s = Get(form, "end"); s != nullptr && !s->empty()) {
+    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
+    if (!v.ok()) return BadData(r, InvalidParam("end", v.status().message()));
+    end = *v;
+  }
+  const std::string name = std::string(req.PathParam("name"));
+  if (values && !model::Labels::FromPairs({{name, "x"}}).Validate(false).ok()) {
+    return BadData(r, absl::StrCat("invalid label name: \"", name, "\""));
+  }
+  std::unique_ptr<tsdb::Querier> q = db->Querier();
+  std::set<std::string> out;
+  if (matches.empty()) {
+    absl::StatusOr<std::vector<std::string>> v =
+        values ? q->LabelValues(name, {}) : q->LabelNames({});
+    if (!v.ok()) return Error(r, 422, "execution", v.status().message());
+    out.insert(v->begin(), v->end());
+  } else {
+    for (const std::string& m : matches) {
+      absl::StatusOr<std::vector<model::Matcher>> ms = promql::ParseMetricSelector(m);
+      if (!ms.ok()) return BadData(r, InvalidParam("match[]", ms.status().message()));
+      std::unique_ptr<tsdb::SeriesSet> set = q->Select(*ms, start, end);
+      while (set->Next()) {
+        for (const model::Label& l : set->At().labels()) {
+          if (!values) {
+            out.insert(std::string(l.name.view()));
+          } else if (l.name.view() == name) {
+            out.insert(std::string(l.value.view()));
+          }
+        }
+      }
+    }
+  }
+  std::string d = "[";
+  bool first = true;
+  for (const std::string& s : out) {
+    if (!first) d.push_back(',');
+    first = false;
+    AppendJsonString(s, &d);
+  }
+  d.push_back(']');
+  Success(r, d);
+}
+
+void QueryApi::FormatQuery(const HttpRequest& req, HttpResponse* r) {
+  const Form form = ParseForm(req);
+  const std::string* qs = Get(form, "query");
+  absl::StatusOr<promql::ExprPtr> expr = promql::ParseExpr(qs == nullptr ? "" : *qs);
+  if (!expr.ok()) return BadData(r, InvalidParam("query", expr.status().message()));
+  std::string d;
+  AppendJsonString(promql::Pretty(**expr), &d);
+  Success(r, d);
+}
+
+}  // namespace vigil::api

@@ -1,0 +1,214 @@
+// Aggregations: sum avg count min max group stddev stdvar topk bottomk
+// quantile count_values, with by/without grouping.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "base/status_macros.h"
+#include "promql/eval.h"
+#include "promql/functions.h"
+
+namespace vigil::promql::internal {
+namespace {
+
+struct Group {
+  model::Labels metric;
+  double value = 0;
+  double mean = 0;
+  double count = 0;
+  std::vector<double> values;                             // quantile
+  std::vector<std::pair<double, const Series*>> heap;     // topk/bottomk
+};
+
+// strconv.FormatFloat(v, 'f', -1, 64).
+std::string FormatFloatF(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  char buf[400];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  return std::string(buf, r.ptr);
+}
+
+bool ValidLabelName(absl::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+                    (i > 0 && c >= '0' && c <= '9');
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
+  EvalResult param;
+  if (a.param != nullptr) {
+    ASSIGN_OR_RETURN(param, Eval(*a.param));
+  }
+  if (a.op == AggregateOp::kCountValues && !ValidLabelName(param.str)) {
+    return absl::FailedPreconditionError(absl::StrCat("invalid label name \"", param.str, "\""));
+  }
+  ASSIGN_OR_RETURN(EvalResult in, Eval(*a.expr));
+  const int64_t n = NumSteps();
+  // Per input series: its group key and the group's labels.
+  struct SeriesGroup {
+    std::string key;
+    model::Labels metric;
+  };
+  // count_values sets its label before grouping, and `by` keeps it.
+  std::vector<std::string> grouping = a.grouping;
+  if (a.op == AggregateOp::kCountValues && !a.without) grouping.push_back(param.str);
+  auto group_of = [&](const model::Labels& metric) {
+    SeriesGroup g;
+    g.key = GroupingKey(metric, grouping, !a.without);
+    model::LabelsBuilder lb(metric);
+    for (const model::Label& l : metric) {
+      const bool listed =
+          std::find(grouping.begin(), grouping.end(), l.name.view()) != grouping.end();
+      if (a.without ? (listed || l.name.view() == model::kMetricName) : !listed) {
+        lb.Del(l.name.view());
+      }
+    }
+    g.metric = lb.Build();
+    return g;
+  };
+  absl::flat_hash_map<const Series*, SeriesGroup> groups_of;
+  if (a.op != AggregateOp::kCountValues) {
+    for (const Series& s : in.matrix) groups_of.emplace(&s, group_of(s.metric));
+  }
+
+  StepCursor cursor(in.matrix);
+  std::vector<StepCursor::Entry> entries;
+  SeriesBuilder builder;
+  EvalResult out;
+  out.type = ValueType::kVector;
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t t = StepTime(i);
+    cursor.At(t, &entries);
+    if (entries.empty()) continue;
+    const double p = a.param != nullptr && param.type == ValueType::kScalar
+                         ? param.matrix[0].points[i].v
+                         : 0;
+    std::vector<std::string> order;
+    absl::flat_hash_map<std::string, Group> groups;
+    int64_t k = 0;
+    if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk) {
+      if (std::isnan(p) || p >= 9.2e18 || p <= -9.2e18) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("Scalar value ", FormatFloatF(p), " overflows int64"));
+      }
+      k = static_cast<int64_t>(p);
+      if (k < 1) continue;
+    }
+    for (const StepCursor::Entry& e : entries) {
+      SeriesGroup counted;
+      if (a.op == AggregateOp::kCountValues) {
+        counted = group_of(
+            model::LabelsBuilder(e.series->metric).Set(param.str, FormatFloatF(e.v)).Build());
+      }
+      const SeriesGroup& sg =
+          a.op == AggregateOp::kCountValues ? counted : groups_of.at(e.series);
+      const std::string& key = sg.key;
+      auto [it, fresh] = groups.try_emplace(key);
+      Group& g = it->second;
+      const double v = e.v;
+      if (fresh) {
+        order.push_back(key);
+        g.metric = sg.metric;
+        g.value = v;
+        g.mean = v;
+        g.count = 1;
+        switch (a.op) {
+          case AggregateOp::kStddev:
+          case AggregateOp::kStdvar: g.value = 0; break;
+          case AggregateOp::kQuantile: g.values.push_back(v); break;
+          case AggregateOp::kTopk:
+          case AggregateOp::kBottomk: g.heap.emplace_back(v, e.series); break;
+          default: break;
+        }
+        continue;
+      }
+      switch (a.op) {
+        case AggregateOp::kSum: g.value += v; break;
+        case AggregateOp::kAvg:
+          g.count++;
+          if (std::isinf(g.mean)) {
+            if (std::isinf(v) && (g.mean > 0) == (v > 0)) break;
+            if (!std::isinf(v) && !std::isnan(v)) break;
+          }
+          g.mean += v / g.count - g.mean / g.count;
+          break;
+        case AggregateOp::kGroup: break;
+        case AggregateOp::kCount:
+        case AggregateOp::kCountValues: g.count++; break;
+        case AggregateOp::kMax:
+          if (g.value < v || std::isnan(g.value)) g.value = v;
+          break;
+        case AggregateOp::kMin:
+          if (g.value > v || std::isnan(g.value)) g.value = v;
+          break;
+        case AggregateOp::kStddev:
+        case AggregateOp::kStdvar: {
+          g.count++;
+          const double delta = v - g.mean;
+          g.mean += delta / g.count;
+          g.value += delta * (v - g.mean);
+          break;
+        }
+        case AggregateOp::kQuantile: g.values.push_back(v); break;
+        case AggregateOp::kTopk:
+        case AggregateOp::kBottomk: g.heap.emplace_back(v, e.series); break;
+      }
+    }
+    for (const std::string& key : order) {
+      Group& g = groups[key];
+      double v = 0;
+      switch (a.op) {
+        case AggregateOp::kSum:
+        case AggregateOp::kMax:
+        case AggregateOp::kMin: v = g.value; break;
+        case AggregateOp::kAvg: v = g.mean; break;
+        case AggregateOp::kGroup: v = 1; break;
+        case AggregateOp::kCount:
+        case AggregateOp::kCountValues: v = g.count; break;
+        case AggregateOp::kStdvar: v = g.value / g.count; break;
+        case AggregateOp::kStddev: v = std::sqrt(g.value / g.count); break;
+        case AggregateOp::kQuantile: v = Quantile(p, &g.values); break;
+        case AggregateOp::kTopk:
+        case AggregateOp::kBottomk: {
+          const bool top = a.op == AggregateOp::kTopk;
+          // Stable selection as Prometheus's heap: NaN loses to numbers.
+          auto better = [top](const std::pair<double, const Series*>& x,
+                              const std::pair<double, const Series*>& y) {
+            if (std::isnan(x.first)) return false;
+            if (std::isnan(y.first)) return true;
+            return top ? x.first > y.first : x.first < y.first;
+          };
+          std::stable_sort(g.heap.begin(), g.heap.end(), better);
+          if (static_cast<int64_t>(g.heap.size()) > k) g.heap.resize(static_cast<size_t>(k));
+          for (const auto& [hv, s] : g.heap) {
+            if (!builder.Add(s->metric, t, hv)) {
+              return absl::FailedPreconditionError(
+                  "vector cannot contain metrics with the same labelset");
+            }
+          }
+          continue;
+        }
+      }
+      if (!builder.Add(g.metric, t, v)) {
+        return absl::FailedPreconditionError(
+            "vector cannot contain metrics with the same labelset");
+      }
+    }
+  }
+  RETURN_IF_ERROR(Charge(static_cast<int64_t>(builder.NumPoints())));
+  out.matrix = builder.Take();
+  return out;
+}
+
+}  // namespace vigil::promql::internal
