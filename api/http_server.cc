@@ -6,6 +6,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <sys/socket.h>
+
+#include <cerrno>
 #include <chrono>
 #include <future>
 #include <optional>
@@ -268,6 +271,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     counted_ = true;
     hreq->remote_addr = remote_;
+    gone_.store(false);
+    hreq->client_gone = &gone_;
+    WatchForClose();
 
     // The handler runs on a worker; the response comes back to the strand.
     srv_->pool->Submit([self = this->shared_from_this(), hreq, route] {
@@ -290,6 +296,32 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       }
       asio::post(self->stream_.get_executor(), [self, resp] { self->Write(*resp); });
     });
+  }
+
+  // While a handler runs nothing reads the socket; wait until it is
+  // readable: end of stream or an error means the client went away (a
+  // pipelined request just ends the watch). The wait holds the session
+  // until then, like any pending read.
+  void WatchForClose() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      if (watching_) return;
+      watching_ = true;
+      stream_.socket().async_wait(
+          tcp::socket::wait_read, [self = this->shared_from_this()](beast::error_code ec) {
+            self->watching_ = false;
+            if (ec == asio::error::operation_aborted) return;
+            if (ec) {
+              self->gone_.store(true);
+              return;
+            }
+            char c;
+            const ssize_t n = ::recv(self->stream_.socket().native_handle(), &c, 1,
+                                     MSG_PEEK | MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+              self->gone_.store(true);
+            }
+          });
+    }
   }
 
   void WriteError(int status, absl::string_view message) {
@@ -352,6 +384,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::string remote_;
   bool keep_alive_ = false;
   bool counted_ = false;  // Holds one of the server's in-flight slots.
+  bool watching_ = false;  // A WatchForClose wait is pending.
+  std::atomic<bool> gone_{false};
 };
 
 }  // namespace

@@ -44,6 +44,10 @@ struct HttpRequest {
   std::string remote_addr;
   // Values of ":name" segments of the matched route pattern.
   std::vector<std::pair<std::string, std::string>> path_params;
+  // Becomes true while the handler runs if the client closes its
+  // connection (plain HTTP only; never set over TLS). Null outside the
+  // server.
+  const std::atomic<bool>* client_gone = nullptr;
 
   // The first header `name` (lowercase), or "" when absent.
   absl::string_view Header(absl::string_view name) const;

@@ -315,19 +315,31 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {
   absl::StatusOr<promql::ExprPtr> expr = promql::ParseExpr(qs == nullptr ? "" : *qs);
   if (!expr.ok()) return BadData(r, InvalidParam("query", expr.status().message()));
 
+  // Queued past --query_max_concurrency; the time waited counts against
+  // the timeout, as in Prometheus.
+  const absl::Time queued = absl::Now();
   {
     absl::MutexLock l(&mu_);
-    mu_.Await(absl::Condition(
-        +[](QueryApi* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
-          return self->running_ < self->options_.max_concurrency;
-        },
-        this));
+    const bool admitted = mu_.AwaitWithDeadline(
+        absl::Condition(
+            +[](QueryApi* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) {
+              return self->running_ < self->options_.max_concurrency;
+            },
+            this),
+        queued + eo.timeout);
+    if (!admitted) {
+      return QueryError(r, absl::DeadlineExceededError("query timed out in query queue"));
+    }
     ++running_;
   }
+  eo.timeout -= absl::Now() - queued;
+  promql::QueryOptions qo;
+  qo.cancel = req.client_gone;
   std::unique_ptr<tsdb::Querier> querier = db->Querier();
   promql::Engine engine(eo);
-  absl::StatusOr<promql::Value> v = range ? engine.Range(querier.get(), **expr, start, end, step)
-                                          : engine.Instant(querier.get(), **expr, t);
+  absl::StatusOr<promql::Value> v = range
+                                        ? engine.Range(querier.get(), **expr, start, end, step, qo)
+                                        : engine.Instant(querier.get(), **expr, t, qo);
   {
     absl::MutexLock l(&mu_);
     --running_;

@@ -2,6 +2,7 @@
 #include "promql/engine.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <utility>
 
@@ -86,14 +87,14 @@ int64_t Evaluator::RefTime(int64_t t, const AtModifier& at, int64_t offset) cons
   return t - offset;
 }
 
-absl::StatusOr<Matrix> Evaluator::SelectRaw(const VectorSelector& vs, int64_t mint,
-                                            int64_t maxt) {
+absl::Status Evaluator::SelectEach(const VectorSelector& vs, int64_t mint, int64_t maxt,
+                                   const std::function<absl::Status(Series&&)>& fn) {
   RETURN_IF_ERROR(CheckAlive());
-  Matrix out;
   std::unique_ptr<tsdb::SeriesSet> set = querier_->Select(vs.matchers, mint, maxt);
+  Series s;
   while (set->Next()) {
-    Series s;
     s.metric = set->At().labels();
+    s.points.clear();
     std::unique_ptr<tsdb::SampleIterator> it = set->At().Iterator();
     while (it->Next()) {
       const int64_t t = it->AtT();
@@ -102,10 +103,9 @@ absl::StatusOr<Matrix> Evaluator::SelectRaw(const VectorSelector& vs, int64_t mi
       s.points.push_back(Point{t, it->AtV()});
     }
     RETURN_IF_ERROR(it->Err());
-    if (!s.points.empty()) out.push_back(std::move(s));
+    if (!s.points.empty()) RETURN_IF_ERROR(fn(std::move(s)));
   }
-  RETURN_IF_ERROR(set->Err());
-  return out;
+  return set->Err();
 }
 
 absl::StatusOr<EvalResult> Evaluator::EvalVectorSelector(const VectorSelector& vs,
@@ -115,10 +115,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalVectorSelector(const VectorSelector& v
   for (int64_t i = 0; i < n; ++i) refs[i] = RefTime(StepTime(i), vs.at, vs.offset_ms);
   const int64_t maxt = *std::max_element(refs.begin(), refs.end());
   const int64_t mint = *std::min_element(refs.begin(), refs.end()) - opts_.lookback_delta_ms;
-  ASSIGN_OR_RETURN(Matrix raw, SelectRaw(vs, mint, maxt));
   EvalResult r;
   r.type = ValueType::kVector;
-  for (Series& s : raw) {
+  // One series at a time: its raw samples are dropped once its steps are
+  // taken, so only the steps' points stay in memory (and are charged).
+  RETURN_IF_ERROR(SelectEach(vs, mint, maxt, [&](Series&& s) -> absl::Status {
     Series o;
     o.metric = std::move(s.metric);
     size_t j = 0;
@@ -139,10 +140,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalVectorSelector(const VectorSelector& v
       if (p.t < ref - opts_.lookback_delta_ms || model::IsStaleNaN(p.v)) continue;
       o.points.push_back(Point{StepTime(i), timestamps ? static_cast<double>(p.t) / 1000 : p.v});
     }
-    if (o.points.empty()) continue;
+    if (o.points.empty()) return absl::OkStatus();
     RETURN_IF_ERROR(Charge(static_cast<int64_t>(o.points.size())));
     r.matrix.push_back(std::move(o));
-  }
+    return absl::OkStatus();
+  }));
   return r;
 }
 
@@ -157,14 +159,14 @@ absl::StatusOr<Evaluator::RangeInput> Evaluator::EvalRange(const Expr& e) {
     const int64_t maxt = *std::max_element(in.window_end.begin(), in.window_end.end());
     const int64_t mint =
         *std::min_element(in.window_end.begin(), in.window_end.end()) - ms->range_ms;
-    ASSIGN_OR_RETURN(in.series, SelectRaw(vs, mint, maxt));
-    int64_t loaded = 0;
-    for (Series& s : in.series) {
+    // Charged as loaded, so a huge selection stops at the limit.
+    RETURN_IF_ERROR(SelectEach(vs, mint, maxt, [&](Series&& s) -> absl::Status {
       std::erase_if(s.points, [](const Point& p) { return model::IsStaleNaN(p.v); });
-      loaded += static_cast<int64_t>(s.points.size());
-    }
-    std::erase_if(in.series, [](const Series& s) { return s.points.empty(); });
-    RETURN_IF_ERROR(Charge(loaded));
+      if (s.points.empty()) return absl::OkStatus();
+      RETURN_IF_ERROR(Charge(static_cast<int64_t>(s.points.size())));
+      in.series.push_back(std::move(s));
+      return absl::OkStatus();
+    }));
     return in;
   }
   if (const auto* sq = std::get_if<SubqueryExpr>(&e.node)) return EvalSubqueryRange(*sq);

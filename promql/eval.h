@@ -11,6 +11,7 @@
 #ifndef VIGIL_PROMQL_EVAL_H_
 #define VIGIL_PROMQL_EVAL_H_
 
+#include <functional>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -107,7 +108,10 @@ class Evaluator {
  private:
   // Reference time of step t for an expression with `at` and `offset`.
   int64_t RefTime(int64_t t, const AtModifier& at, int64_t offset) const;
-  absl::StatusOr<Matrix> SelectRaw(const VectorSelector& vs, int64_t mint, int64_t maxt);
+  // Calls fn with each selected series' samples in [mint, maxt], one at a
+  // time (the Series is reused after fn returns).
+  absl::Status SelectEach(const VectorSelector& vs, int64_t mint, int64_t maxt,
+                          const std::function<absl::Status(Series&&)>& fn);
   absl::StatusOr<RangeInput> EvalSubqueryRange(const SubqueryExpr& sq);
 
   const EngineOptions& opts_;
