@@ -1,10 +1,14 @@
 #include "api/query_api.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -14,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "base/file.h"
 #include "promql/parser/parser.h"
 #include "promql/parser/printer.h"
 
@@ -248,6 +253,24 @@ std::string FormatJsonTimestamp(int64_t ms) {
   return out;
 }
 
+namespace {
+
+// Threads of this process (Threads: in /proc/self/status), 0 if unknown.
+int CountThreads() {
+  absl::StatusOr<std::string> st = ReadFile("/proc/self/status");
+  if (!st.ok()) return 0;
+  for (absl::string_view line : absl::StrSplit(*st, '\n')) {
+    int n = 0;
+    if (absl::ConsumePrefix(&line, "Threads:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &n)) {
+      return n;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 QueryApi::QueryApi(const QueryApiOptions& options) : options_(options), engine_(options.engine) {}
 
 void QueryApi::RegisterRoutes(HttpServer* server) {
@@ -265,6 +288,29 @@ void QueryApi::RegisterRoutes(HttpServer* server) {
   add("/api/v1/query_exemplars", [](const HttpRequest&, HttpResponse* r) { Success(r, "[]"); });
   server->Handle("GET", "/api/v1/metadata",
                  [](const HttpRequest&, HttpResponse* r) { Success(r, "{}"); });
+  server->Handle("GET", "/api/v1/status/runtimeinfo",
+                 [this](const HttpRequest&, HttpResponse* r) { RuntimeInfo(r); });
+  server->Handle("GET", "/api/v1/status/flags", [this](const HttpRequest&, HttpResponse* r) {
+    std::vector<std::pair<std::string, std::string>> flags = options_.flags;
+    std::sort(flags.begin(), flags.end());
+    std::string d = "{";
+    for (size_t i = 0; i < flags.size(); ++i) {
+      if (i > 0) d.push_back(',');
+      AppendJsonString(flags[i].first, &d);
+      d.push_back(':');
+      AppendJsonString(flags[i].second, &d);
+    }
+    d.push_back('}');
+    Success(r, d);
+  });
+  server->Handle("GET", "/api/v1/status/config", [this](const HttpRequest&, HttpResponse* r) {
+    std::string d = "{\"yaml\":";
+    AppendJsonString(options_.config_yaml, &d);
+    d.push_back('}');
+    Success(r, d);
+  });
+  server->Handle("GET", "/api/v1/status/tsdb",
+                 [this](const HttpRequest& q, HttpResponse* r) { TsdbStatus(q, r); });
   server->Handle("GET", "/api/v1/status/buildinfo", [this](const HttpRequest&, HttpResponse* r) {
     std::string d = "{\"version\":";
     AppendJsonString(options_.version, &d);
@@ -273,6 +319,65 @@ void QueryApi::RegisterRoutes(HttpServer* server) {
         "\"goVersion\":\"\"}");
     Success(r, d);
   });
+}
+
+void QueryApi::RuntimeInfo(HttpResponse* r) {
+  char cwd[4096];
+  const char* dir = ::getcwd(cwd, sizeof(cwd));
+  const std::string started =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", options_.start_time, absl::UTCTimeZone());
+  std::string d = "{\"startTime\":";
+  AppendJsonString(started, &d);
+  d.append(",\"CWD\":");
+  AppendJsonString(dir == nullptr ? "" : dir, &d);
+  d.append(",\"reloadConfigSuccess\":true,\"lastConfigTime\":");
+  AppendJsonString(started, &d);
+  // Go runtime fields keep their names for clients that read them: threads
+  // stand in for goroutines, cores for GOMAXPROCS.
+  absl::StrAppend(&d, ",\"corruptionCount\":0,\"goroutineCount\":", CountThreads(),
+                  ",\"GOMAXPROCS\":", std::thread::hardware_concurrency(),
+                  ",\"GOGC\":\"\",\"GODEBUG\":\"\",\"storageRetention\":");
+  AppendJsonString(options_.storage_retention, &d);
+  d.push_back('}');
+  Success(r, d);
+}
+
+// Prometheus 2.42's TSDB status: head stats and the head's cardinality top
+// lists (`limit`, default 10).
+void QueryApi::TsdbStatus(const HttpRequest& req, HttpResponse* r) {
+  tsdb::DB* db = db_.load();
+  if (db == nullptr) return Error(r, 503, "unavailable", "the database is not ready yet");
+  const Form form = ParseForm(req);
+  size_t limit = 10;
+  if (const std::string* l = Get(form, "limit"); l != nullptr && !l->empty()) {
+    if (!absl::SimpleAtoi(*l, &limit) || limit == 0) {
+      return BadData(r, "limit must be a positive number");
+    }
+  }
+  const size_t series = db->NumSeries();
+  const int64_t mint = series == 0 ? std::numeric_limits<int64_t>::max() : db->MinTime();
+  const int64_t maxt = series == 0 ? std::numeric_limits<int64_t>::min() : db->MaxTime();
+  std::string d = absl::StrCat("{\"headStats\":{\"numSeries\":", series,
+                               ",\"numLabelPairs\":", db->NumLabelPairs(),
+                               ",\"chunkCount\":", db->NumChunks(), ",\"minTime\":", mint,
+                               ",\"maxTime\":", maxt, "}");
+  const tsdb::PostingsStats st = db->HeadCardinality(limit);
+  auto list = [&](absl::string_view key, const tsdb::PostingsStats::List& l) {
+    absl::StrAppend(&d, ",\"", key, "\":[");
+    for (size_t i = 0; i < l.size(); ++i) {
+      if (i > 0) d.push_back(',');
+      d.append("{\"name\":");
+      AppendJsonString(l[i].first, &d);
+      absl::StrAppend(&d, ",\"value\":", l[i].second, "}");
+    }
+    d.push_back(']');
+  };
+  list("seriesCountByMetricName", st.series_by_metric_name);
+  list("labelValueCountByLabelName", st.values_by_label_name);
+  list("memoryInBytesByLabelName", st.memory_by_label_name);
+  list("seriesCountByLabelValuePair", st.series_by_label_value_pair);
+  d.push_back('}');
+  Success(r, d);
 }
 
 void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {

@@ -9,7 +9,10 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
+#include <utility>
 
+#include "absl/time/time.h"
 #include "absl/synchronization/mutex.h"
 #include "api/http_server.h"
 #include "promql/engine.h"
@@ -21,6 +24,11 @@ struct QueryApiOptions {
   promql::EngineOptions engine;
   int max_concurrency = 20;  // Queries evaluated at once; more wait.
   std::string version;       // For status/buildinfo.
+  // For /api/v1/status/{runtimeinfo,flags,config}.
+  absl::Time start_time = absl::Now();
+  std::string storage_retention;  // "15d", "15d or 10GiB", ...
+  std::vector<std::pair<std::string, std::string>> flags;  // name -> value
+  std::string config_yaml;  // The configuration file as loaded ("" if none).
 };
 
 class QueryApi {
@@ -36,6 +44,8 @@ class QueryApi {
   void Series(const HttpRequest& req, HttpResponse* r);
   void Labels(const HttpRequest& req, HttpResponse* r, bool values);
   void FormatQuery(const HttpRequest& req, HttpResponse* r);
+  void RuntimeInfo(HttpResponse* r);
+  void TsdbStatus(const HttpRequest& req, HttpResponse* r);
 
   const QueryApiOptions options_;
   promql::Engine engine_;

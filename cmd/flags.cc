@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "base/logging.h"
 #include "config/config.h"
 #include "base/status_macros.h"
@@ -217,6 +218,22 @@ absl::StatusOr<api::QueryApiOptions> QueryApiOptionsFromFlags() {
     return absl::InvalidArgumentError("--query_max_concurrency must be at least 1");
   }
   o.max_concurrency = FLAGS_query_max_concurrency;
+  // Prometheus's form: "15d", "10GiB", "15d or 10GiB".
+  std::vector<std::string> retention;
+  if (FLAGS_retention_time != "0" && !FLAGS_retention_time.empty()) {
+    retention.push_back(FLAGS_retention_time);
+  }
+  if (FLAGS_retention_size != "0" && !FLAGS_retention_size.empty()) {
+    retention.push_back(FLAGS_retention_size);
+  }
+  o.storage_retention = absl::StrJoin(retention, " or ");
+  std::vector<gflags::CommandLineFlagInfo> all;
+  gflags::GetAllFlags(&all);
+  for (const gflags::CommandLineFlagInfo& f : all) {
+    // Only Vigil's own flags, not gflags' and libraries'.
+    if (f.filename.find("cmd/flags.cc") == std::string::npos) continue;
+    o.flags.emplace_back(f.name, f.current_value);
+  }
   return o;
 }
 

@@ -13,6 +13,7 @@
 #include "api/query_api.h"
 #include "api/self_metrics.h"
 #include "api/web.h"
+#include "base/file.h"
 #include "base/logging.h"
 #include "cmd/flags.h"
 #include "config/config.h"
@@ -101,6 +102,11 @@ int RunServe() {
     return 2;
   }
   query_opts->version = VIGIL_VERSION;
+  query_opts->start_time = start;
+  if (!FLAGS_config.empty()) {
+    absl::StatusOr<std::string> yaml = ReadFile(FLAGS_config);
+    if (yaml.ok()) query_opts->config_yaml = *std::move(yaml);
+  }
   api::QueryApi query_api(*query_opts);
   api::HttpServer server(*http_opts);
   web.RegisterRoutes(&server);

@@ -639,6 +639,10 @@ absl::Status DB::Close() {
 
 const Options& DB::options() const { return impl_->options; }
 const HeadStats& DB::head_stats() const { return impl_->head->stats(); }
+size_t DB::NumLabelPairs() const { return impl_->head->NumLabelPairs(); }
+PostingsStats DB::HeadCardinality(size_t limit) const {
+  return impl_->head->CardinalityStats(limit);
+}
 const WalStats* DB::wal_stats() const {
   return impl_->wal == nullptr ? nullptr : &impl_->wal->stats();
 }

@@ -127,6 +127,9 @@ class DB {
   const WalStats* wal_stats() const;
   size_t NumSeries() const;
   size_t NumChunks() const;
+  // The head's label pairs and cardinality top lists (/api/v1/status/tsdb).
+  size_t NumLabelPairs() const;
+  PostingsStats HeadCardinality(size_t limit) const;
   int64_t MinTime() const;
   int64_t MaxTime() const;
 

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace vigil::tsdb {
 
@@ -47,6 +50,16 @@ struct WalStats {
   std::atomic<uint64_t> fsync_nanos{0};
   std::atomic<uint64_t> write_errors{0};
   std::atomic<uint64_t> segments_created{0};
+};
+
+// Cardinality top lists, as Prometheus's /api/v1/status/tsdb: each sorted
+// by count, largest first (ties by name), at most `limit` entries.
+struct PostingsStats {
+  using List = std::vector<std::pair<std::string, uint64_t>>;
+  List series_by_metric_name;       // __name__ value -> series
+  List values_by_label_name;        // label name -> distinct values
+  List memory_by_label_name;        // label name -> sum of len(value) * series
+  List series_by_label_value_pair;  // "name=value" -> series
 };
 
 }  // namespace vigil::tsdb

@@ -128,6 +128,8 @@ class Head {
   size_t NumSeries() const { return num_series_.load(); }
   // Chunks in memory (sealed + open), walking all series.
   size_t NumChunks() const;
+  size_t NumLabelPairs() const { return postings_.NumPairs(); }
+  PostingsStats CardinalityStats(size_t limit) const { return postings_.Stats(limit); }
   const HeadStats& stats() const { return stats_; }
   const HeadOptions& options() const { return options_; }
 

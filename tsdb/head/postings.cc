@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
+
 namespace vigil::tsdb {
 namespace {
 
@@ -157,6 +159,48 @@ size_t MemPostings::NumPairs() const {
   size_t n = 0;
   for (const auto& [name, values] : index_) n += values.size();
   return n;
+}
+
+namespace {
+
+void KeepTop(size_t limit, PostingsStats::List* list) {
+  auto larger = [](const auto& a, const auto& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  };
+  if (list->size() > limit) {
+    std::partial_sort(list->begin(), list->begin() + static_cast<ptrdiff_t>(limit), list->end(),
+                      larger);
+    list->resize(limit);
+  } else {
+    std::sort(list->begin(), list->end(), larger);
+  }
+}
+
+}  // namespace
+
+PostingsStats MemPostings::Stats(size_t limit) const {
+  PostingsStats st;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    for (const auto& [name, values] : index_) {
+      uint64_t bytes = 0;
+      for (const auto& [value, refs] : values) {
+        bytes += value.size() * refs.size();
+        st.series_by_label_value_pair.emplace_back(
+            absl::StrCat(name.view(), "=", value.view()), refs.size());
+        if (name.view() == model::kMetricName) {
+          st.series_by_metric_name.emplace_back(std::string(value.view()), refs.size());
+        }
+      }
+      st.values_by_label_name.emplace_back(std::string(name.view()), values.size());
+      st.memory_by_label_name.emplace_back(std::string(name.view()), bytes);
+    }
+  }
+  KeepTop(limit, &st.series_by_metric_name);
+  KeepTop(limit, &st.values_by_label_name);
+  KeepTop(limit, &st.memory_by_label_name);
+  KeepTop(limit, &st.series_by_label_value_pair);
+  return st;
 }
 
 namespace {

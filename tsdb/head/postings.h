@@ -12,11 +12,13 @@
 #include "absl/synchronization/mutex.h"
 #include "model/labels.h"
 #include "model/matcher.h"
+#include "tsdb/stats.h"
 #include "tsdb/storage.h"
 
 namespace vigil::tsdb {
 
 using Postings = std::vector<SeriesRef>;  // Sorted ascending, no duplicates.
+
 
 Postings Intersect(std::vector<Postings> lists);
 Postings Union(std::vector<Postings> lists);
@@ -40,6 +42,7 @@ class MemPostings {
   std::vector<std::string> LabelValues(absl::string_view name) const;
   // Number of (name, value) pairs, for stats.
   size_t NumPairs() const;
+  PostingsStats Stats(size_t limit) const;
 
  private:
   using ValueMap = absl::flat_hash_map<model::Symbol, Postings>;
