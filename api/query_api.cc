@@ -271,6 +271,41 @@ int CountThreads() {
 
 }  // namespace
 
+namespace {
+
+// Prometheus's parseTimeParam: a missing or empty parameter is `dflt`.
+absl::StatusOr<int64_t> TimeParam(const Form& form, absl::string_view name, int64_t dflt) {
+  const std::string* s = Get(form, std::string(name));
+  if (s == nullptr || s->empty()) return dflt;
+  absl::StatusOr<int64_t> v = ParseTimeParam(*s);
+  if (!v.ok()) {
+    return absl::InvalidArgumentError(InvalidParam(
+        name, absl::StrCat("Invalid time value for '", name, "': ", v.status().message())));
+  }
+  return v;
+}
+
+// Prometheus's parseMatchersParam: every set needs a matcher that does not
+// match the empty string.
+absl::StatusOr<std::vector<std::vector<model::Matcher>>> MatchersParam(
+    const std::vector<std::string>& matches) {
+  std::vector<std::vector<model::Matcher>> sets;
+  for (const std::string& m : matches) {
+    absl::StatusOr<std::vector<model::Matcher>> ms = promql::ParseMetricSelector(m);
+    if (!ms.ok()) return ms.status();
+    sets.push_back(*std::move(ms));
+  }
+  for (const std::vector<model::Matcher>& set : sets) {
+    if (std::all_of(set.begin(), set.end(),
+                    [](const model::Matcher& m) { return m.Matches(""); })) {
+      return absl::InvalidArgumentError("match[] must contain at least one non-empty matcher");
+    }
+  }
+  return sets;
+}
+
+}  // namespace
+
 QueryApi::QueryApi(const QueryApiOptions& options) : options_(options), engine_(options.engine) {}
 
 void QueryApi::RegisterRoutes(HttpServer* server) {
@@ -285,7 +320,18 @@ void QueryApi::RegisterRoutes(HttpServer* server) {
   server->Handle("GET", "/api/v1/label/:name/values",
                  [this](const HttpRequest& q, HttpResponse* r) { Labels(q, r, true); });
   add("/api/v1/format_query", [this](const HttpRequest& q, HttpResponse* r) { FormatQuery(q, r); });
-  add("/api/v1/query_exemplars", [](const HttpRequest&, HttpResponse* r) { Success(r, "[]"); });
+  // No exemplar storage: the query is checked, the answer is empty.
+  add("/api/v1/query_exemplars", [](const HttpRequest& q, HttpResponse* r) {
+    const Form form = ParseForm(q);
+    for (const char* name : {"start", "end"}) {
+      absl::StatusOr<int64_t> t = TimeParam(form, name, 0);
+      if (!t.ok()) return BadData(r, t.status().message());
+    }
+    const std::string* qs = Get(form, "query");
+    absl::StatusOr<promql::ExprPtr> expr = promql::ParseExpr(qs == nullptr ? "" : *qs);
+    if (!expr.ok()) return BadData(r, expr.status().message());
+    Success(r, "[]");
+  });
   server->Handle("GET", "/api/v1/metadata",
                  [](const HttpRequest&, HttpResponse* r) { Success(r, "{}"); });
   server->Handle("GET", "/api/v1/status/runtimeinfo",
@@ -406,9 +452,9 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {
     if ((end - start) / step > 11000) {
       return BadData(r, "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
     }
-  } else if (const std::string* ts = Get(form, "time"); ts != nullptr && !ts->empty()) {
-    absl::StatusOr<int64_t> v = ParseTimeParam(*ts);
-    if (!v.ok()) return BadData(r, InvalidParam("time", v.status().message()));
+  } else {
+    absl::StatusOr<int64_t> v = TimeParam(form, "time", t);
+    if (!v.ok()) return BadData(r, v.status().message());
     t = *v;
   }
   promql::EngineOptions eo = options_.engine;
@@ -504,23 +550,16 @@ void QueryApi::Series(const HttpRequest& req, HttpResponse* r) {
   const Form form = ParseForm(req);
   std::vector<std::string> matches = GetAll(form, "match[]");
   if (matches.empty()) return BadData(r, "no match[] parameter provided");
-  int64_t start = kMinTime, end = kMaxTime;
-  if (const std::string* s = Get(form, "start"); s != nullptr && !s->empty()) {
-    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
-    if (!v.ok()) return BadData(r, InvalidParam("start", v.status().message()));
-    start = *v;
-  }
-  if (const std::string* s = Get(form, "end"); s != nullptr && !s->empty()) {
-    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
-    if (!v.ok()) return BadData(r, InvalidParam("end", v.status().message()));
-    end = *v;
-  }
+  absl::StatusOr<int64_t> start = TimeParam(form, "start", kMinTime);
+  if (!start.ok()) return BadData(r, start.status().message());
+  absl::StatusOr<int64_t> end = TimeParam(form, "end", kMaxTime);
+  if (!end.ok()) return BadData(r, end.status().message());
+  absl::StatusOr<std::vector<std::vector<model::Matcher>>> sets = MatchersParam(matches);
+  if (!sets.ok()) return BadData(r, InvalidParam("match[]", sets.status().message()));
   std::unique_ptr<tsdb::Querier> q = db->Querier();
   std::set<model::Labels> all;
-  for (const std::string& m : matches) {
-    absl::StatusOr<std::vector<model::Matcher>> ms = promql::ParseMetricSelector(m);
-    if (!ms.ok()) return BadData(r, InvalidParam("match[]", ms.status().message()));
-    std::unique_ptr<tsdb::SeriesSet> set = q->Select(*ms, start, end);
+  for (const std::vector<model::Matcher>& ms : *sets) {
+    std::unique_ptr<tsdb::SeriesSet> set = q->Select(ms, *start, *end);
     while (set->Next()) all.insert(set->At().labels());
     if (!set->Err().ok()) return Error(r, 422, "execution", set->Err().message());
   }
@@ -540,17 +579,10 @@ void QueryApi::Labels(const HttpRequest& req, HttpResponse* r, bool values) {
   if (db == nullptr) return Error(r, 503, "unavailable", "the database is not ready yet");
   const Form form = ParseForm(req);
   std::vector<std::string> matches = GetAll(form, "match[]");
-  int64_t start = kMinTime, end = kMaxTime;
-  if (const std::string* s = Get(form, "start"); s != nullptr && !s->empty()) {
-    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
-    if (!v.ok()) return BadData(r, InvalidParam("start", v.status().message()));
-    start = *v;
-  }
-  if (const std::string* s = Get(form, "end"); s != nullptr && !s->empty()) {
-    absl::StatusOr<int64_t> v = ParseTimeParam(*s);
-    if (!v.ok()) return BadData(r, InvalidParam("end", v.status().message()));
-    end = *v;
-  }
+  absl::StatusOr<int64_t> start = TimeParam(form, "start", kMinTime);
+  if (!start.ok()) return BadData(r, start.status().message());
+  absl::StatusOr<int64_t> end = TimeParam(form, "end", kMaxTime);
+  if (!end.ok()) return BadData(r, end.status().message());
   const std::string name = std::string(req.PathParam("name"));
   if (values && !model::Labels::FromPairs({{name, "x"}}).Validate(false).ok()) {
     return BadData(r, absl::StrCat("invalid label name: \"", name, "\""));
@@ -563,10 +595,10 @@ void QueryApi::Labels(const HttpRequest& req, HttpResponse* r, bool values) {
     if (!v.ok()) return Error(r, 422, "execution", v.status().message());
     out.insert(v->begin(), v->end());
   } else {
-    for (const std::string& m : matches) {
-      absl::StatusOr<std::vector<model::Matcher>> ms = promql::ParseMetricSelector(m);
-      if (!ms.ok()) return BadData(r, InvalidParam("match[]", ms.status().message()));
-      std::unique_ptr<tsdb::SeriesSet> set = q->Select(*ms, start, end);
+    absl::StatusOr<std::vector<std::vector<model::Matcher>>> sets = MatchersParam(matches);
+    if (!sets.ok()) return BadData(r, sets.status().message());
+    for (const std::vector<model::Matcher>& ms : *sets) {
+      std::unique_ptr<tsdb::SeriesSet> set = q->Select(ms, *start, *end);
       while (set->Next()) {
         for (const model::Label& l : set->At().labels()) {
           if (!values) {

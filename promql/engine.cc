@@ -77,6 +77,8 @@ absl::Status Evaluator::Charge(int64_t n) {
   return absl::OkStatus();
 }
 
+void Evaluator::Release(int64_t n) { Root()->samples_ -= n; }
+
 int64_t Evaluator::RefTime(int64_t t, const AtModifier& at, int64_t offset) const {
   switch (at.kind) {
     case AtModifier::Kind::kNone: return t - offset;
@@ -148,30 +150,48 @@ absl::StatusOr<EvalResult> Evaluator::EvalVectorSelector(const VectorSelector& v
   return r;
 }
 
-absl::StatusOr<Evaluator::RangeInput> Evaluator::EvalRange(const Expr& e) {
+absl::Status Evaluator::EvalRangeEach(const Expr& e, RangeInput* meta,
+                                      const std::function<absl::Status(Series&&)>& fn) {
   if (const auto* ms = std::get_if<MatrixSelector>(&e.node)) {
     const auto& vs = std::get<VectorSelector>(ms->vector_selector->node);
-    RangeInput in;
-    in.range_ms = ms->range_ms;
+    meta->range_ms = ms->range_ms;
     const int64_t n = NumSteps();
-    in.window_end.resize(n);
-    for (int64_t i = 0; i < n; ++i) in.window_end[i] = RefTime(StepTime(i), vs.at, vs.offset_ms);
-    const int64_t maxt = *std::max_element(in.window_end.begin(), in.window_end.end());
+    meta->window_end.resize(n);
+    for (int64_t i = 0; i < n; ++i) meta->window_end[i] = RefTime(StepTime(i), vs.at, vs.offset_ms);
+    const int64_t maxt = *std::max_element(meta->window_end.begin(), meta->window_end.end());
     const int64_t mint =
-        *std::min_element(in.window_end.begin(), in.window_end.end()) - ms->range_ms;
-    // Charged as loaded, so a huge selection stops at the limit.
-    RETURN_IF_ERROR(SelectEach(vs, mint, maxt, [&](Series&& s) -> absl::Status {
+        *std::min_element(meta->window_end.begin(), meta->window_end.end()) - ms->range_ms;
+    // Each series' points count while fn has them, so a huge selection
+    // stops at the limit and only one series is held at a time.
+    return SelectEach(vs, mint, maxt, [&](Series&& s) -> absl::Status {
       std::erase_if(s.points, [](const Point& p) { return model::IsStaleNaN(p.v); });
       if (s.points.empty()) return absl::OkStatus();
-      RETURN_IF_ERROR(Charge(static_cast<int64_t>(s.points.size())));
-      in.series.push_back(std::move(s));
-      return absl::OkStatus();
-    }));
-    return in;
+      const int64_t held = static_cast<int64_t>(s.points.size());
+      RETURN_IF_ERROR(Charge(held));
+      absl::Status st = fn(std::move(s));
+      Release(held);
+      return st;
+    });
   }
-  if (const auto* sq = std::get_if<SubqueryExpr>(&e.node)) return EvalSubqueryRange(*sq);
-  if (const auto* p = std::get_if<ParenExpr>(&e.node)) return EvalRange(*p->expr);
+  if (const auto* sq = std::get_if<SubqueryExpr>(&e.node)) {
+    ASSIGN_OR_RETURN(RangeInput in, EvalSubqueryRange(*sq));
+    meta->range_ms = in.range_ms;
+    meta->window_end = std::move(in.window_end);
+    for (Series& s : in.series) RETURN_IF_ERROR(fn(std::move(s)));
+    return absl::OkStatus();
+  }
+  if (const auto* p = std::get_if<ParenExpr>(&e.node)) return EvalRangeEach(*p->expr, meta, fn);
   return absl::InvalidArgumentError("expected a range vector");
+}
+
+absl::StatusOr<Evaluator::RangeInput> Evaluator::EvalRange(const Expr& e) {
+  RangeInput in;
+  RETURN_IF_ERROR(EvalRangeEach(e, &in, [&](Series&& s) -> absl::Status {
+    RETURN_IF_ERROR(Charge(static_cast<int64_t>(s.points.size())));
+    in.series.push_back(std::move(s));
+    return absl::OkStatus();
+  }));
+  return in;
 }
 
 absl::StatusOr<Evaluator::RangeInput> Evaluator::EvalSubqueryRange(const SubqueryExpr& sq) {
@@ -200,6 +220,18 @@ absl::StatusOr<Evaluator::RangeInput> Evaluator::EvalSubqueryRange(const Subquer
 }
 
 absl::StatusOr<EvalResult> Evaluator::Eval(const Expr& e) {
+  Evaluator* root = Root();
+  const int64_t before = root->samples_;
+  absl::StatusOr<EvalResult> r = EvalNode(e);
+  if (r.ok()) {
+    int64_t points = 0;
+    for (const Series& s : r->matrix) points += static_cast<int64_t>(s.points.size());
+    root->samples_ = before + points;
+  }
+  return r;
+}
+
+absl::StatusOr<EvalResult> Evaluator::EvalNode(const Expr& e) {
   RETURN_IF_ERROR(CheckAlive());
   const int64_t n = NumSteps();
   if (const auto* num = std::get_if<NumberLiteral>(&e.node)) {

@@ -72,6 +72,9 @@ class Evaluator {
       : opts_(opts), querier_(querier), start_(start), end_(end), interval_(interval), qo_(qo),
         deadline_(deadline), query_start_(start), query_end_(end) {}
 
+  // Evaluates `e`. Samples are counted as Prometheus counts them: what is
+  // held while a node is evaluated counts against max_samples, and once it
+  // is done only its result stays counted.
   absl::StatusOr<EvalResult> Eval(const Expr& e);
 
   int64_t start() const { return start_; }
@@ -89,10 +92,17 @@ class Evaluator {
     std::vector<int64_t> window_end;  // Per step: maxt of its window.
   };
   absl::StatusOr<RangeInput> EvalRange(const Expr& e);
+  // As EvalRange, but hands the series to `fn` one at a time (for range
+  // selectors straight from storage, counted only while fn runs); `meta`
+  // gets range_ms and window_end.
+  absl::Status EvalRangeEach(const Expr& e, RangeInput* meta,
+                             const std::function<absl::Status(Series&&)>& fn);
 
   // Checks the deadline and cancellation; charges `n` samples against
-  // max_samples (negative releases).
+  // max_samples.
   absl::Status Charge(int64_t n);
+  // Gives back `n` samples charged before.
+  void Release(int64_t n);
   absl::Status CheckAlive();
 
   absl::StatusOr<EvalResult> EvalBinary(const BinaryExpr& b);
@@ -113,6 +123,8 @@ class Evaluator {
   absl::Status SelectEach(const VectorSelector& vs, int64_t mint, int64_t maxt,
                           const std::function<absl::Status(Series&&)>& fn);
   absl::StatusOr<RangeInput> EvalSubqueryRange(const SubqueryExpr& sq);
+  absl::StatusOr<EvalResult> EvalNode(const Expr& e);
+  Evaluator* Root() { return parent_ == nullptr ? this : parent_->Root(); }
 
   const EngineOptions& opts_;
   tsdb::Querier* querier_;

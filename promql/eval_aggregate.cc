@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "base/goformat.h"
 #include "base/status_macros.h"
 #include "promql/eval.h"
 #include "promql/functions.h"
@@ -98,9 +99,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     absl::flat_hash_map<std::string, Group> groups;
     int64_t k = 0;
     if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk) {
-      if (std::isnan(p) || p >= 9.2e18 || p <= -9.2e18) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("Scalar value ", FormatFloatF(p), " overflows int64"));
+      // Prometheus's bounds: the float64 neighbours inside int64's range.
+      if (!(p <= 9223372036854774784.0 && p >= -9223372036854775808.0)) {
+        std::string msg = "Scalar value ";
+        AppendGoFloat(p, &msg);
+        return absl::FailedPreconditionError(absl::StrCat(msg, " overflows int64"));
       }
       k = static_cast<int64_t>(p);
       if (k < 1) continue;

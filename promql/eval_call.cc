@@ -191,23 +191,22 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
       ASSIGN_OR_RETURN(EvalResult r, Eval(*c.args[i]));
       scalars.push_back(std::move(r));
     }
-    ASSIGN_OR_RETURN(RangeInput in, EvalRange(*c.args[matrix_arg]));
     out.type = ValueType::kVector;
+    RangeInput in;
     if (name == "absent_over_time") {
       const model::Labels labels = AbsentLabels(*c.args[matrix_arg]);
-      std::vector<size_t> lo(in.series.size(), 0);
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t maxt = in.window_end[i], mint = maxt - in.range_ms;
-        bool any = false;
-        for (const Series& s : in.series) {
+      std::vector<bool> any(static_cast<size_t>(n), false);
+      RETURN_IF_ERROR(EvalRangeEach(*c.args[matrix_arg], &in, [&](Series&& s) -> absl::Status {
+        for (int64_t i = 0; i < n; ++i) {
+          const int64_t maxt = in.window_end[i], mint = maxt - in.range_ms;
           auto it = std::lower_bound(s.points.begin(), s.points.end(), mint,
                                      [](const Point& p, int64_t t) { return p.t < t; });
-          if (it != s.points.end() && it->t <= maxt) {
-            any = true;
-            break;
-          }
+          if (it != s.points.end() && it->t <= maxt) any[i] = true;
         }
-        if (!any) builder.Add(labels, StepTime(i), 1);
+        return absl::OkStatus();
+      }));
+      for (int64_t i = 0; i < n; ++i) {
+        if (!any[i]) builder.Add(labels, StepTime(i), 1);
       }
       out.matrix = builder.Take();
       return out;
@@ -218,7 +217,9 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
     }
     const bool keep_name = name == "last_over_time";
     std::vector<double> args(scalars.size());
-    for (const Series& s : in.series) {
+    // One series at a time: its window points are dropped once its steps
+    // are computed.
+    RETURN_IF_ERROR(EvalRangeEach(*c.args[matrix_arg], &in, [&](Series&& s) -> absl::Status {
       const model::Labels metric = keep_name ? s.metric : DropMetricName(s.metric);
       size_t lo = 0, hi = 0;
       for (int64_t i = 0; i < n; ++i) {
@@ -231,11 +232,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
         for (size_t k = 0; k < scalars.size(); ++k) args[k] = scalars[k].matrix[0].points[i].v;
         if (name == "holt_winters") {
           if (!(args[0] > 0 && args[0] < 1)) {
-            return absl::InvalidArgumentError(absl::StrFormat(
+            return absl::FailedPreconditionError(absl::StrFormat(
                 "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", args[0]));
           }
           if (!(args[1] > 0 && args[1] < 1)) {
-            return absl::InvalidArgumentError(absl::StrFormat(
+            return absl::FailedPreconditionError(absl::StrFormat(
                 "invalid trend factor. Expected: 0 < tf < 1, got: %f", args[1]));
           }
         }
@@ -248,9 +249,10 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
             fn(std::span<const Point>(s.points.data() + lo, hi - lo), ctx);
         if (!v.has_value()) continue;
         if (!builder.Add(metric, StepTime(i), *v)) return kDuplicateLabelset;
+        RETURN_IF_ERROR(Charge(1));
       }
-    }
-    RETURN_IF_ERROR(Charge(static_cast<int64_t>(builder.NumPoints())));
+      return absl::OkStatus();
+    }));
     out.matrix = builder.Take();
     return out;
   }
@@ -378,11 +380,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
     const std::string& src = args[3].str;
     RE2 re("^(?:" + args[4].str + ")$", RE2::Quiet);
     if (!re.ok()) {
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           absl::StrCat("invalid regular expression in label_replace(): ", args[4].str));
     }
     if (!ValidLabelName(dst)) {
-      return absl::InvalidArgumentError(
+      return absl::FailedPreconditionError(
           absl::StrCat("invalid destination label name in label_replace(): ", dst));
     }
     std::vector<re2::StringPiece> groups(re.NumberOfCapturingGroups() + 1);
@@ -412,7 +414,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
     const std::string& dst = args[1].str;
     const std::string& sep = args[2].str;
     if (!ValidLabelName(dst)) {
-      return absl::InvalidArgumentError(absl::StrCat("invalid destination label name in label_join(): ", dst));
+      return absl::FailedPreconditionError(absl::StrCat("invalid destination label name in label_join(): ", dst));
     }
     for (const Series& s : args[0].matrix) {
       std::string joined;

@@ -1325,7 +1325,8 @@ absl::StatusOr<std::vector<model::Matcher>> Parser::ParseSelectorTop() {
   }
   if (e != nullptr && !failed() && Peek().type != Tok::kEOF)
     Unexpected(Peek(), "", "");
-  if (e != nullptr && !failed()) Check(*e);
+  // No type checks, as Prometheus's ParseMetricSelector: a selector of
+  // only empty matchers is the caller's to refuse.
   if (failed()) return status();
   return std::move(std::get<VectorSelector>(e->node).matchers);
 }

@@ -22,8 +22,8 @@ namespace vigil::promql {
 absl::StatusOr<ExprPtr> ParseExpr(absl::string_view query);
 
 // A series selector for match[] parameters (`up`, `{job="a"}`, ...): a
-// vector selector without offset/@; at least one matcher must not match
-// the empty string, as in Prometheus.
+// vector selector without offset/@. As Prometheus's, it does not require
+// a matcher that does not match the empty string; callers check that.
 absl::StatusOr<std::vector<model::Matcher>> ParseMetricSelector(absl::string_view selector);
 
 // One value of a series description: a number, or an omitted sample (`_`).

@@ -977,8 +977,8 @@ TEST(ParserTest, MetricSelector) {
   ASSERT_EQ(m->size(), 3u);
   EXPECT_EQ((*m)[2].ToString(), "__name__=\"up\"");
   EXPECT_TRUE(ParseMetricSelector("{job=\"a\"}").ok());
-  EXPECT_EQ(ParseMetricSelector("{job=~\".*\"}").status().message(),
-            "1:1: parse error: vector selector must contain at least one non-empty matcher");
+  // As Prometheus's ParseMetricSelector: no check for a non-empty matcher.
+  EXPECT_TRUE(ParseMetricSelector("{job=~\".*\"}").ok());
   EXPECT_FALSE(ParseMetricSelector("up + 1").ok());
   EXPECT_FALSE(ParseMetricSelector("up offset 5m").ok());
   EXPECT_FALSE(ParseMetricSelector("").ok());
