@@ -303,32 +303,6 @@ absl::StatusOr<std::vector<tsdb::BlockSummary>> WriteVigilBlocks(const std::stri
   return blocks;
 }
 
-// The block directories (a ULID-like name holding a meta.json) in `dir`.
-absl::StatusOr<std::vector<std::string>> BlockDirs(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::vector<std::string> names, ListDir(dir));
-  std::vector<std::string> out;
-  for (const std::string& n : names) {
-    if (n.size() == 26 && std::filesystem::exists(dir + "/" + n + "/meta.json")) {
-      out.push_back(dir + "/" + n);
-    }
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// Copies each of `block_dirs` into `dst` (created), and an empty wal/ for
-// promtool, which wants one.
-absl::Status CopyBlocks(const std::vector<std::string>& block_dirs, const std::string& dst) {
-  RETURN_IF_ERROR(CreateDirs(dst + "/wal"));
-  for (const std::string& b : block_dirs) {
-    std::error_code ec;
-    std::filesystem::copy(b, dst + "/" + std::filesystem::path(b).filename().string(),
-                          std::filesystem::copy_options::recursive, ec);
-    if (ec) return ErrnoStatus(ec.value(), "copy", b);
-  }
-  return absl::OkStatus();
-}
-
 // A matcher spec: type, name, value.
 using MatcherSpec = std::tuple<model::MatchType, std::string, std::string>;
 
@@ -435,7 +409,7 @@ absl::Status BuildEnv(Env* env) {
   ASSIGN_OR_RETURN(env->blocks, WriteVigilBlocks(env->vigil_dir, env->base, env->written));
   std::vector<std::string> vigil_blocks;
   for (const tsdb::BlockSummary& b : env->blocks) vigil_blocks.push_back(b.dir);
-  RETURN_IF_ERROR(CopyBlocks(vigil_blocks, env->root + "/prometheus_on_vigil"));
+  RETURN_IF_ERROR(testing::CopyBlocks(vigil_blocks, env->root + "/prometheus_on_vigil"));
 
   ASSIGN_OR_RETURN(std::string om, testing::ToOpenMetrics(env->visible));
   RETURN_IF_ERROR(WriteFileAtomic(env->root + "/data.om", om));
@@ -445,11 +419,11 @@ absl::Status BuildEnv(Env* env) {
       testing::RunShell(absl::StrCat(testing::kPromtool, " tsdb create-blocks-from openmetrics ",
                                      testing::ShellQuote(env->root + "/data.om"), " ",
                                      testing::ShellQuote(env->promtool_dir), " 2>&1")));
-  ASSIGN_OR_RETURN(std::vector<std::string> promtool_blocks, BlockDirs(env->promtool_dir));
+  ASSIGN_OR_RETURN(std::vector<std::string> promtool_blocks, testing::BlockDirs(env->promtool_dir));
   if (promtool_blocks.empty()) {
     return absl::InternalError("promtool wrote no blocks:\n" + env->promtool_output);
   }
-  RETURN_IF_ERROR(CopyBlocks(promtool_blocks, env->root + "/prometheus_on_promtool"));
+  RETURN_IF_ERROR(testing::CopyBlocks(promtool_blocks, env->root + "/prometheus_on_promtool"));
 
   const std::string config = env->root + "/prometheus.yml";
   RETURN_IF_ERROR(WriteFileAtomic(config, kEmptyConfig));
@@ -780,7 +754,7 @@ TEST_F(BlocksInteropTest, PromtoolListAndAnalyzeReportWhatWasWritten) {
   const std::string dir = Scratch("promtool_list");
   std::vector<std::string> dirs;
   for (const tsdb::BlockSummary& b : env_->blocks) dirs.push_back(b.dir);
-  ASSERT_TRUE(CopyBlocks(dirs, dir).ok());
+  ASSERT_TRUE(testing::CopyBlocks(dirs, dir).ok());
   absl::StatusOr<std::string> listed = testing::RunShell(
       absl::StrCat(testing::kPromtool, " tsdb list ", testing::ShellQuote(dir), " 2>&1"));
   ASSERT_TRUE(listed.ok()) << listed.status();
@@ -842,7 +816,7 @@ TEST_F(BlocksInteropTest, PromtoolDumpMatchesWhatWasWritten) {
   const std::string dir = Scratch("promtool_dump");
   std::vector<std::string> dirs;
   for (const tsdb::BlockSummary& b : env_->blocks) dirs.push_back(b.dir);
-  ASSERT_TRUE(CopyBlocks(dirs, dir).ok());
+  ASSERT_TRUE(testing::CopyBlocks(dirs, dir).ok());
   absl::StatusOr<std::string> dumped =
       testing::RunShell(absl::StrCat(testing::kPromtool, " tsdb dump ", testing::ShellQuote(dir)));
   ASSERT_TRUE(dumped.ok()) << dumped.status();
@@ -932,11 +906,11 @@ TEST_F(PrometheusRunTest, VigilReadsBlocksCutAndCompactedByPrometheus) {
   ASSERT_TRUE(done) << "Prometheus cut and compacted no blocks in time\n" << logs();
   EXPECT_EQ(testing::StopProcess(&scraper, SIGTERM, kStopTimeout), 0) << logs();
 
-  absl::StatusOr<std::vector<std::string>> dirs = BlockDirs(root + "/scraped");
+  absl::StatusOr<std::vector<std::string>> dirs = testing::BlockDirs(root + "/scraped");
   ASSERT_TRUE(dirs.ok()) << dirs.status();
   ASSERT_FALSE(dirs->empty());
-  ASSERT_TRUE(CopyBlocks(*dirs, root + "/for_vigil").ok());
-  ASSERT_TRUE(CopyBlocks(*dirs, root + "/for_prometheus").ok());
+  ASSERT_TRUE(testing::CopyBlocks(*dirs, root + "/for_vigil").ok());
+  ASSERT_TRUE(testing::CopyBlocks(*dirs, root + "/for_prometheus").ok());
 
   ASSERT_TRUE(WriteFileAtomic(root + "/empty.yml", kEmptyConfig).ok());
   const int port = testing::FreePort();

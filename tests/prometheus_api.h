@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -31,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/file.h"
 #include "tests/sample_dataset.h"
 #include "tests/vigil_process.h"
 
@@ -85,6 +87,41 @@ inline absl::StatusOr<std::string> RunShell(const std::string& command) {
                                             WIFEXITED(status) ? WEXITSTATUS(status) : -1));
   }
   return out;
+}
+
+// The block directories (a ULID-like name holding a meta.json) in `dir`.
+inline absl::StatusOr<std::vector<std::string>> BlockDirs(const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> names = ListDir(dir);
+  if (!names.ok()) return names.status();
+  std::vector<std::string> out;
+  for (const std::string& n : *names) {
+    if (n.size() == 26 && std::filesystem::exists(dir + "/" + n + "/meta.json")) {
+      out.push_back(dir + "/" + n);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Copies each of `block_dirs` into `dst` (created), and an empty wal/ for
+// Prometheus and promtool, which want one.
+inline absl::Status CopyBlocks(const std::vector<std::string>& block_dirs,
+                               const std::string& dst) {
+  if (absl::Status s = CreateDirs(dst + "/wal"); !s.ok()) return s;
+  for (const std::string& b : block_dirs) {
+    std::error_code ec;
+    std::filesystem::copy(b, dst + "/" + std::filesystem::path(b).filename().string(),
+                          std::filesystem::copy_options::recursive, ec);
+    if (ec) return ErrnoStatus(ec.value(), "copy", b);
+  }
+  return absl::OkStatus();
+}
+
+// The blocks of the database in `src` copied into `dst`, for Prometheus.
+inline absl::Status CopyAllBlocks(const std::string& src, const std::string& dst) {
+  absl::StatusOr<std::vector<std::string>> dirs = BlockDirs(src);
+  if (!dirs.ok()) return dirs.status();
+  return CopyBlocks(*dirs, dst);
 }
 
 // A loopback port that was free a moment ago.

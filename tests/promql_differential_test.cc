@@ -8,7 +8,6 @@
 // series that appear and end with stale markers) is written through Vigil's
 // storage API, cut into blocks, and the blocks are copied for Prometheus.
 #include <cmath>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
@@ -40,8 +39,7 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(30);
 int64_t Base() { return kBase - kBase % (2 * kHour); }
 
 model::Labels L(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  std::vector<std::pair<absl::string_view, absl::string_view>> views(pairs.begin(), pairs.end());
-  return model::Labels::FromPairs(views);
+  return testing::LabelsOf(pairs);
 }
 
 // Writes the dataset through the storage API and cuts it into 2h blocks.
@@ -348,17 +346,7 @@ std::string CompareAnswers(const Dataset& vigil, const Dataset& prom) {
 TEST_F(PromqlDifferentialTest, SameAnswersAsPrometheus) {
   const std::string vdir = root_ + "/vigil", pdir = root_ + "/prometheus";
   ASSERT_TRUE(WriteData(vdir).ok());
-  {
-    std::error_code ec;
-    ASSERT_TRUE(CreateDirs(pdir + "/wal").ok());
-    for (const auto& e : std::filesystem::directory_iterator(vdir)) {
-      const std::string name = e.path().filename().string();
-      if (name.size() == 26 && std::filesystem::exists(e.path() / "meta.json")) {
-        std::filesystem::copy(e.path(), pdir + "/" + name, std::filesystem::copy_options::recursive, ec);
-        ASSERT_FALSE(ec) << ec.message();
-      }
-    }
-  }
+  ASSERT_TRUE(testing::CopyAllBlocks(vdir, pdir).ok());
   ASSERT_TRUE(WriteFileAtomic(root_ + "/prometheus.yml", "global:\n  scrape_interval: 1m\n").ok());
   const int pport = testing::FreePort();
   prometheus_ = testing::StartPrometheus(root_ + "/prometheus.yml", pdir, pport,

@@ -9,7 +9,6 @@
 //    stopped by the sample limit and by the timeout, and the server stays
 //    healthy and answers the next query.
 #include <cstdio>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -37,8 +36,7 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(30);
 constexpr int kMaxSamples = 1000;
 
 model::Labels L(const std::vector<std::pair<std::string, std::string>>& pairs) {
-  std::vector<std::pair<absl::string_view, absl::string_view>> views(pairs.begin(), pairs.end());
-  return model::Labels::FromPairs(views);
+  return testing::LabelsOf(pairs);
 }
 
 // Two hours of up and a counter for three targets, cut into one block.
@@ -108,15 +106,7 @@ class QueryApiTest : public ::testing::Test {
     root_ = new std::string(tmpl);
     const std::string vdir = *root_ + "/vigil", pdir = *root_ + "/prometheus";
     ASSERT_TRUE(WriteSmallData(vdir).ok());
-    ASSERT_TRUE(CreateDirs(pdir + "/wal").ok());
-    for (const auto& e : std::filesystem::directory_iterator(vdir)) {
-      if (std::filesystem::exists(e.path() / "meta.json")) {
-        std::error_code ec;
-        std::filesystem::copy(e.path(), pdir + "/" + e.path().filename().string(),
-                              std::filesystem::copy_options::recursive, ec);
-        ASSERT_FALSE(ec) << ec.message();
-      }
-    }
+    ASSERT_TRUE(testing::CopyAllBlocks(vdir, pdir).ok());
     ASSERT_TRUE(
         WriteFileAtomic(*root_ + "/prometheus.yml", "global:\n  scrape_interval: 1m\n").ok());
     prom_port_ = testing::FreePort();

@@ -34,6 +34,12 @@ struct Point {
 };
 using Dataset = std::map<SeriesKey, std::vector<Point>>;
 
+// Labels from (name, value) pairs in any order.
+inline model::Labels LabelsOf(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  std::vector<std::pair<absl::string_view, absl::string_view>> views(pairs.begin(), pairs.end());
+  return model::Labels::FromPairs(views);
+}
+
 inline SeriesKey KeyOf(const model::Labels& labels) {
   SeriesKey key;
   for (const model::Label& l : labels) {
