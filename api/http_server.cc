@@ -20,7 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "api/gzip.h"
-#include "api/worker_pool.h"
+#include "base/worker_pool.h"
 #include "base/logging.h"
 
 namespace vigil::api {

@@ -1,10 +1,10 @@
-#include "api/worker_pool.h"
+#include "base/worker_pool.h"
 
 #include <pthread.h>
 
 #include <utility>
 
-namespace vigil::api {
+namespace vigil {
 
 WorkerPool::WorkerPool(int threads, std::string name) {
   if (threads < 1) threads = 1;
@@ -56,4 +56,4 @@ void WorkerPool::Run() {
   }
 }
 
-}  // namespace vigil::api
+}  // namespace vigil

@@ -4,8 +4,8 @@
 //
 // Thread-safe. The destructor (or Shutdown) runs every closure already
 // submitted, then joins the threads.
-#ifndef VIGIL_API_WORKER_POOL_H_
-#define VIGIL_API_WORKER_POOL_H_
+#ifndef VIGIL_BASE_WORKER_POOL_H_
+#define VIGIL_BASE_WORKER_POOL_H_
 
 #include <deque>
 #include <functional>
@@ -16,7 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
-namespace vigil::api {
+namespace vigil {
 
 class WorkerPool {
  public:
@@ -40,6 +40,6 @@ class WorkerPool {
   std::vector<std::thread> threads_;
 };
 
-}  // namespace vigil::api
+}  // namespace vigil
 
-#endif  // VIGIL_API_WORKER_POOL_H_
+#endif  // VIGIL_BASE_WORKER_POOL_H_
