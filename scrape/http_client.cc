@@ -1,0 +1,1 @@
+#include "scrape/http_client.h"

@@ -1,0 +1,3 @@
+#ifndef VIGIL_SCRAPE_MANAGER_H_
+#define VIGIL_SCRAPE_MANAGER_H_
+#endif

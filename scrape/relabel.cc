@@ -1,0 +1,1 @@
+#include "scrape/relabel.h"

@@ -1,0 +1,1 @@
+#include "scrape/scrape_loop.h"

@@ -1,0 +1,3 @@
+#ifndef VIGIL_SCRAPE_SCRAPE_LOOP_H_
+#define VIGIL_SCRAPE_SCRAPE_LOOP_H_
+#endif
