@@ -27,7 +27,7 @@ bench: build
 	scripts/run-benchmarks.sh $(BUILD_DIR)
 
 run: build
-	$(BUILD_DIR)/vigil serve --data_dir=$(DATA_DIR)
+	$(BUILD_DIR)/vigil serve --data_dir=$(DATA_DIR) --config=config/vigil.yml
 
 # libFuzzer + ASan builds of every fuzz target, each run FUZZ_SECONDS.
 fuzz: deps

@@ -1,5 +1,7 @@
 #include "api/web.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace vigil::api {
 
 Web::Web(const WebOptions& options, SelfMetrics* metrics)
@@ -34,7 +36,20 @@ void Web::RegisterRoutes(HttpServer* server) {
   };
   server->Handle("POST", "/-/quit", quit);
   server->Handle("PUT", "/-/quit", quit);
+  auto reload = [this](const HttpRequest&, HttpResponse* r) {
+    if (!options_.enable_lifecycle) {
+      return r->SetError(403, "Lifecycle API is not enabled.");
+    }
+    if (!options_.reload) return r->SetError(500, "failed to reload config: no config file");
+    if (absl::Status s = options_.reload(); !s.ok()) {
+      return r->SetError(500, absl::StrCat("failed to reload config: ", s.message()));
+    }
+    r->body.clear();
+  };
+  server->Handle("POST", "/-/reload", reload);
+  server->Handle("PUT", "/-/reload", reload);
   server->Handle("GET", "/metrics", [this](const HttpRequest&, HttpResponse* r) {
+    if (options_.before_metrics) options_.before_metrics();
     if (server_ != nullptr) {
       metrics_->SetHttpConnections(server_->connections());
       metrics_->SetHttpInFlight(server_->in_flight());

@@ -4,6 +4,7 @@
 //   GET  /-/healthy     200 while the process runs
 //   GET  /-/ready       503 until the WAL is replayed, then 200
 //   POST /-/quit        graceful shutdown, with --web_enable_lifecycle only
+//   POST /-/reload      reload the config file, with --web_enable_lifecycle
 //   GET  /metrics       self-metrics, Prometheus text format 0.0.4
 //   POST /api/v1/write  remote write 1.0 (api/remote_write.h)
 //
@@ -25,6 +26,11 @@ struct WebOptions {
   bool enable_lifecycle = false;
   // Called by POST /-/quit (with enable_lifecycle); must not block.
   std::function<void()> quit;
+  // Called by POST /-/reload (with enable_lifecycle): reloads the config
+  // and returns why it failed (the old config then stays).
+  std::function<absl::Status()> reload;
+  // Called before each /metrics render, to refresh gauges read elsewhere.
+  std::function<void()> before_metrics;
   RemoteWriteOptions remote_write;
 };
 

@@ -11,6 +11,7 @@
 #include "absl/time/clock.h"
 #include "api/http_server.h"
 #include "api/query_api.h"
+#include "api/scrape_api.h"
 #include "api/self_metrics.h"
 #include "api/web.h"
 #include "base/file.h"
@@ -18,18 +19,22 @@
 #include "cmd/flags.h"
 #include "config/config.h"
 #include "config/web_config.h"
+#include "prometheus/gauge.h"
+#include "scrape/manager.h"
 #include "tsdb/db.h"
 
 namespace vigil {
 namespace {
 
-// Blocks SIGTERM and SIGINT in this and every later thread; the main thread
-// takes them with sigwait, so no handler runs in an arbitrary thread.
+// Blocks SIGTERM, SIGINT and SIGHUP in this and every later thread; the
+// main thread takes them with sigwait, so no handler runs in an arbitrary
+// thread.
 sigset_t BlockShutdownSignals() {
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   return sigs;
 }
@@ -51,12 +56,14 @@ int RunServe() {
       return 2;
     }
   }
+  config::Config cfg;
   if (!FLAGS_config.empty()) {
-    auto cfg = config::LoadConfigFile(FLAGS_config);
-    if (!cfg.ok()) {
-      LogError("main", "invalid configuration").Kv("err", cfg.status());
+    auto loaded = config::LoadConfigFile(FLAGS_config);
+    if (!loaded.ok()) {
+      LogError("main", "invalid configuration").Kv("err", loaded.status());
       return 2;
     }
+    cfg = *std::move(loaded);
   }
   std::unique_ptr<config::BasicAuthenticator> auth;
   if (!FLAGS_web_config_file.empty()) {
@@ -90,7 +97,75 @@ int RunServe() {
   };
   http_opts->reject = [&metrics](absl::string_view reason) { metrics.IncHttpRejected(reason); };
 
+  // Config reload (SIGHUP, POST /-/reload): the scrape manager exists once
+  // the database is open.
+  auto& reload_ok = prometheus::BuildGauge()
+                        .Name("vigil_config_last_reload_successful")
+                        .Help("Whether the last configuration reload attempt was successful.")
+                        .Register(metrics.registry())
+                        .Add({});
+  auto& reload_time = prometheus::BuildGauge()
+                          .Name("vigil_config_last_reload_success_timestamp_seconds")
+                          .Help("Timestamp of the last successful configuration reload.")
+                          .Register(metrics.registry())
+                          .Add({});
+  reload_ok.Set(1);
+  reload_time.Set(absl::ToDoubleSeconds(start - absl::UnixEpoch()));
+  absl::Mutex reload_mu;
+  std::unique_ptr<scrape::Manager> scraper;
+  api::ScrapeApi scrape_api;
+  auto reload = [&]() -> absl::Status {
+    absl::MutexLock l(&reload_mu);
+    if (FLAGS_config.empty()) {
+      return absl::FailedPreconditionError("no configuration file (--config) to reload");
+    }
+    absl::StatusOr<config::Config> next = config::LoadConfigFile(FLAGS_config);
+    absl::Status s = next.status();
+    if (s.ok() && scraper != nullptr) s = scraper->ApplyConfig(next->scrapes);
+    if (!s.ok()) {
+      reload_ok.Set(0);
+      LogError("main", "reloading the configuration failed, keeping the old one")
+          .Kv("file", FLAGS_config)
+          .Kv("err", s);
+      return s;
+    }
+    reload_ok.Set(1);
+    reload_time.Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    LogInfo("main", "completed loading of configuration file").Kv("file", FLAGS_config);
+    return absl::OkStatus();
+  };
+  auto& scrape_targets = prometheus::BuildGauge()
+                             .Name("vigil_scrape_targets")
+                             .Help("Active scrape targets.")
+                             .Register(metrics.registry())
+                             .Add({});
+  auto& scrapes_total = prometheus::BuildGauge()
+                            .Name("vigil_scrapes")
+                            .Help("Scrapes done since start.")
+                            .Register(metrics.registry())
+                            .Add({});
+  auto& scrape_failures = prometheus::BuildGauge()
+                              .Name("vigil_scrape_failures")
+                              .Help("Scrapes that failed since start (up was 0).")
+                              .Register(metrics.registry())
+                              .Add({});
+  auto& scrape_samples = prometheus::BuildGauge()
+                             .Name("vigil_scrape_samples_appended")
+                             .Help("Samples appended by scrapes since start, after relabeling.")
+                             .Register(metrics.registry())
+                             .Add({});
+
   api::WebOptions web_opts;
+  web_opts.reload = reload;
+  web_opts.before_metrics = [&] {
+    absl::MutexLock l(&reload_mu);
+    if (scraper == nullptr) return;
+    scrape::ScrapeStats st = scraper->Stats();
+    scrape_targets.Set(static_cast<double>(st.targets));
+    scrapes_total.Set(static_cast<double>(st.scrapes));
+    scrape_failures.Set(static_cast<double>(st.failed));
+    scrape_samples.Set(static_cast<double>(st.samples));
+  };
   web_opts.enable_lifecycle = FLAGS_web_enable_lifecycle;
   // /-/quit takes the same path as SIGTERM: the main thread's sigwait.
   web_opts.quit = [] { kill(getpid(), SIGTERM); };
@@ -111,6 +186,7 @@ int RunServe() {
   api::HttpServer server(*http_opts);
   web.RegisterRoutes(&server);
   query_api.RegisterRoutes(&server);
+  scrape_api.RegisterRoutes(&server);
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("main", "cannot start the HTTP server").Kv("err", s);
     return 1;
@@ -130,6 +206,18 @@ int RunServe() {
       db = std::move(*d);
       web.SetDb(db.get());
       query_api.SetDb(db.get());
+      {
+        absl::MutexLock l(&reload_mu);
+        scrape::ManagerOptions mo;
+        tsdb::DB* dbp = db.get();
+        mo.appender = [dbp] { return dbp->Appender(); };
+        mo.offset_seed = cfg.global.external_labels.Hash();
+        scraper = std::make_unique<scrape::Manager>(mo);
+        if (absl::Status s = scraper->ApplyConfig(cfg.scrapes); !s.ok()) {
+          LogError("main", "cannot apply the scrape configuration").Kv("err", s);
+        }
+        scrape_api.SetManager(scraper.get());
+      }
       LogInfo("main", "vigil started")
           .Kv("version", VIGIL_VERSION)
           .Kv("data_dir", tsdb_opts->dir)
@@ -149,7 +237,11 @@ int RunServe() {
   });
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  while (true) {
+    sigwait(&sigs, &sig);
+    if (sig != SIGHUP) break;
+    if (opened.HasBeenNotified()) (void)reload();
+  }
   // A second signal now terminates at once (default action).
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
@@ -166,6 +258,12 @@ int RunServe() {
   }
   LogInfo("main", "shutting down").Kv("signal", strsignal(sig));
   server.Shutdown(*shutdown_timeout);
+  {
+    absl::MutexLock l(&reload_mu);
+    scrape_api.SetManager(nullptr);
+    if (scraper != nullptr) scraper->Stop();
+    scraper.reset();
+  }
   query_api.SetDb(nullptr);
   web.SetDb(nullptr);
   absl::Status s = db->Close();

@@ -1,0 +1,139 @@
+#include "api/api_json.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace vigil::api {
+namespace {
+
+int HexVal(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out.push_back(' ');
+    } else if (s[i] == '%' && i + 2 < s.size() &&
+               HexVal(s[i + 1]) >= 0 && HexVal(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexVal(s[i + 1]) * 16 + HexVal(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+
+void ParseUrlEncoded(absl::string_view s, Form* form) {
+  for (absl::string_view kv : absl::StrSplit(s, '&', absl::SkipEmpty())) {
+    const size_t eq = kv.find('=');
+    if (eq == absl::string_view::npos) {
+      form->emplace(UrlDecode(kv), "");
+    } else {
+      form->emplace(UrlDecode(kv.substr(0, eq)), UrlDecode(kv.substr(eq + 1)));
+    }
+  }
+}
+
+// Query-string parameters, then a form-encoded POST body's.
+Form ParseForm(const HttpRequest& req) {
+  Form form;
+  ParseUrlEncoded(req.query, &form);
+  if (req.method == "POST" &&
+      absl::StartsWith(req.Header("content-type"), "application/x-www-form-urlencoded")) {
+    ParseUrlEncoded(req.body, &form);
+  }
+  return form;
+}
+
+const std::string* Get(const Form& f, const std::string& k) {
+  auto it = f.find(k);
+  return it == f.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> GetAll(const Form& f, const std::string& k) {
+  std::vector<std::string> out;
+  auto [a, b] = f.equal_range(k);
+  for (auto it = a; it != b; ++it) out.push_back(it->second);
+  return out;
+}
+
+// Go's encoding/json string escaping (HTML-safe, as Prometheus's jsoniter).
+void AppendJsonString(absl::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    switch (c) {
+      case '"': out->append("\\\""); continue;
+      case '\\': out->append("\\\\"); continue;
+      case '\n': out->append("\\n"); continue;
+      case '\r': out->append("\\r"); continue;
+      case '\t': out->append("\\t"); continue;
+      case '<': case '>': case '&':
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 0xf]);
+        continue;
+      default: break;
+    }
+    if (c < 0x20) {
+      out->append("\\u00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xf]);
+      continue;
+    }
+    // U+2028 and U+2029 are escaped by Go.
+    if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+        (static_cast<unsigned char>(s[i + 2]) == 0xa8 || static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
+      out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028" : "\\u2029");
+      i += 2;
+      continue;
+    }
+    out->push_back(static_cast<char>(c));
+  }
+  out->push_back('"');
+}
+
+void AppendLabels(const model::Labels& ls, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const model::Label& l : ls) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(l.name.view(), out);
+    out->push_back(':');
+    AppendJsonString(l.value.view(), out);
+  }
+  out->push_back('}');
+}
+
+void Success(HttpResponse* r, absl::string_view data) {
+  r->status = 200;
+  r->content_type = "application/json";
+  r->body = absl::StrCat("{\"status\":\"success\",\"data\":", data, "}");
+}
+
+void Error(HttpResponse* r, int code, absl::string_view type, absl::string_view msg) {
+  r->status = code;
+  r->content_type = "application/json";
+  r->body = "{\"status\":\"error\",\"errorType\":";
+  AppendJsonString(type, &r->body);
+  r->body.append(",\"error\":");
+  AppendJsonString(msg, &r->body);
+  r->body.push_back('}');
+}
+
+void BadData(HttpResponse* r, absl::string_view msg) { Error(r, 400, "bad_data", msg); }
+
+
+}  // namespace vigil::api

@@ -1,0 +1,41 @@
+// JSON and form helpers shared by the Prometheus-compatible API handlers
+// (query API, targets and metadata): Go-compatible JSON strings, the
+// {"status":"success","data":...} envelope and errors, form parsing.
+#ifndef VIGIL_API_API_JSON_H_
+#define VIGIL_API_API_JSON_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "api/http_server.h"
+#include "model/labels.h"
+
+namespace vigil::api {
+
+using Form = std::multimap<std::string, std::string>;
+
+// Query-string parameters, then a form-encoded POST body's.
+Form ParseForm(const HttpRequest& req);
+// Parses application/x-www-form-urlencoded text into `form`.
+void ParseUrlEncoded(absl::string_view s, Form* form);
+// The first value of `k`, or null.
+const std::string* Get(const Form& f, const std::string& k);
+std::vector<std::string> GetAll(const Form& f, const std::string& k);
+
+// Go's encoding/json string escaping (HTML-safe, as Prometheus's jsoniter).
+void AppendJsonString(absl::string_view s, std::string* out);
+// {"name":"value",...} in label order.
+void AppendLabels(const model::Labels& ls, std::string* out);
+
+// 200 {"status":"success","data":<data>}.
+void Success(HttpResponse* r, absl::string_view data);
+// {"status":"error","errorType":type,"error":msg} with status `code`.
+void Error(HttpResponse* r, int code, absl::string_view type, absl::string_view msg);
+// 400 bad_data.
+void BadData(HttpResponse* r, absl::string_view msg);
+
+}  // namespace vigil::api
+
+#endif  // VIGIL_API_API_JSON_H_
