@@ -194,6 +194,22 @@ absl::Status Labels::Validate(bool require_metric_name) const {
 LabelsBuilder::LabelsBuilder(const Labels& base)
     : labels_(base.begin(), base.end()) {}
 
+void LabelsBuilder::Reset(const Labels& base) {
+  labels_.assign(base.begin(), base.end());
+}
+
+absl::string_view LabelsBuilder::Get(absl::string_view name) const {
+  auto it = std::lower_bound(
+      labels_.begin(), labels_.end(), name,
+      [](const Label& l, absl::string_view n) { return l.name.view() < n; });
+  if (it != labels_.end() && it->name.view() == name) return it->value.view();
+  return "";
+}
+
+bool LabelsBuilder::Has(absl::string_view name) const {
+  return !Get(name).empty();
+}
+
 LabelsBuilder& LabelsBuilder::Set(absl::string_view name,
                                   absl::string_view value) {
   if (value.empty()) return Del(name);

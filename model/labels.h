@@ -84,10 +84,25 @@ class LabelsBuilder {
  public:
   LabelsBuilder() = default;
   explicit LabelsBuilder(const Labels& base);
+  // Starts over from `base`, dropping every edit made so far.
+  void Reset(const Labels& base);
   // Sets `name`; an empty value deletes it.
   LabelsBuilder& Set(absl::string_view name, absl::string_view value);
   LabelsBuilder& Del(absl::string_view name);
   Labels Build() const;
+
+  // The current value of `name`, or "" when absent. The view stays valid
+  // for the life of the process (values are interned).
+  absl::string_view Get(absl::string_view name) const;
+  bool Has(absl::string_view name) const;
+
+  // The current labels, sorted by name. Set() and Del() invalidate the
+  // iterators: to edit while walking, walk a copy (`std::vector<Label>
+  // snapshot(b.begin(), b.end())`).
+  size_t size() const { return labels_.size(); }
+  bool empty() const { return labels_.empty(); }
+  std::vector<Label>::const_iterator begin() const { return labels_.begin(); }
+  std::vector<Label>::const_iterator end() const { return labels_.end(); }
 
  private:
   std::vector<Label> labels_;  // Sorted by name.

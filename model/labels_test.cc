@@ -91,5 +91,42 @@ TEST(LabelsBuilderTest, SetAndDel) {
   EXPECT_EQ(LabelsBuilder(base).Set("job", "").Build().size(), 1u);
 }
 
+TEST(LabelsBuilderTest, GetAndHasSeeEdits) {
+  LabelsBuilder b(Labels::FromPairs({{"a", "1"}, {"c", "3"}}));
+  EXPECT_EQ(b.Get("a"), "1");
+  EXPECT_EQ(b.Get("b"), "");
+  EXPECT_FALSE(b.Has("b"));
+  b.Set("b", "2").Del("a");
+  EXPECT_EQ(b.Get("b"), "2");
+  EXPECT_TRUE(b.Has("b"));
+  EXPECT_EQ(b.Get("a"), "");
+  EXPECT_FALSE(b.Has("a"));
+  EXPECT_EQ(b.Get(""), "");
+}
+
+TEST(LabelsBuilderTest, IteratesCurrentLabelsSorted) {
+  LabelsBuilder b(Labels::FromPairs({{"m", "1"}, {"c", "3"}}));
+  b.Set("a", "0").Set("z", "9").Del("m");
+  std::string seen;
+  for (const Label& l : b) {
+    seen += std::string(l.name.view()) + "=" + std::string(l.value.view()) + " ";
+  }
+  EXPECT_EQ(seen, "a=0 c=3 z=9 ");
+  EXPECT_EQ(b.size(), 3u);
+  EXPECT_FALSE(b.empty());
+  EXPECT_TRUE(LabelsBuilder().empty());
+}
+
+TEST(LabelsBuilderTest, ResetDropsEdits) {
+  LabelsBuilder b(Labels::FromPairs({{"a", "1"}}));
+  b.Set("b", "2");
+  Labels other = Labels::FromPairs({{"x", "y"}});
+  b.Reset(other);
+  EXPECT_EQ(b.Build(), other);
+  b.Reset(Labels());
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(b.Build(), Labels());
+}
+
 }  // namespace
 }  // namespace vigil::model
