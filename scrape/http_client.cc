@@ -1,1 +1,924 @@
+// The only translation unit in scrape/ that includes Boost.Beast and Asio.
+//
+// Each request is one Call: a heap object that owns its socket (plain or
+// TLS), resolver, deadline timer, parser and buffers, and runs every step on
+// its own strand. Whatever finishes first (the response, an error, the
+// deadline timer or the client's destructor) calls Finish(), which closes the
+// socket so that pending operations complete with an error their handlers
+// ignore, and runs the callback once.
 #include "scrape/http_client.h"
+
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <pthread.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <exception>
+#include <future>
+#include <limits>
+#include <optional>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "base/file.h"
+#include "base/logging.h"
+
+namespace vigil::scrape {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using ErrorCode = boost::system::error_code;
+
+namespace {
+
+#ifdef VIGIL_VERSION
+constexpr char kUserAgent[] = "Vigil/" VIGIL_VERSION;
+#else
+constexpr char kUserAgent[] = "Vigil/0.1.0";
+#endif
+
+// As Go's http.Client: the 11th redirect fails the request.
+constexpr int kMaxRedirects = 10;
+// Response header block limit (Go's transport allows 10 MB; exporters send
+// a few hundred bytes).
+constexpr uint32_t kMaxHeaderBytes = 1 << 20;
+// Deadlines longer than this are treated as none (and never overflow the
+// clock).
+constexpr absl::Duration kNoDeadline = absl::Hours(24 * 365);
+// gzip wrapper on top of the largest zlib window.
+constexpr int kGzipWindowBits = 16 + MAX_WBITS;
+// Beast reads at most the read buffer's free capacity (512 bytes when it
+// is empty); a reserved buffer makes large bodies arrive in few reads.
+constexpr size_t kReadBufferBytes = 32 << 10;
+// Cached TLS contexts; past it the cache starts over.
+constexpr size_t kMaxTlsContexts = 1024;
+
+constexpr char kBodySizeLimitExceeded[] = "body size limit exceeded";
+
+// The OS error text in Go's style: "connection refused", not "Connection
+// refused".
+std::string OsMessage(const ErrorCode& ec) {
+  std::string m = ec.message();
+  if (!m.empty()) m[0] = absl::ascii_tolower(static_cast<unsigned char>(m[0]));
+  return m;
+}
+
+// ---------------------------------------------------------------------------
+// URLs
+
+struct Url {
+  bool tls = false;
+  std::string scheme;     // "http" or "https".
+  std::string host;       // Without IPv6 brackets.
+  std::string port;       // Numeric.
+  std::string authority;  // host[:port] as written (no userinfo): the Host header.
+  std::string target;     // Path and query; "/" when the URL has no path.
+  std::optional<std::pair<std::string, std::string>> userinfo;
+  std::string redacted;  // The URL for messages, its password masked.
+};
+
+bool IsSchemeChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
+}
+
+// The length of a leading "scheme:", or 0.
+size_t SchemeLength(absl::string_view s) {
+  if (s.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(s[0]))) return 0;
+  for (size_t i = 1; i < s.size(); ++i) {
+    if (s[i] == ':') return i + 1;
+    if (!IsSchemeChar(s[i])) return 0;
+  }
+  return 0;
+}
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX escapes decoded; a malformed escape is kept as written.
+std::string PercentDecode(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && HexDigit(s[i + 1]) >= 0 && HexDigit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(HexDigit(s[i + 1]) * 16 + HexDigit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Url> ParseUrl(absl::string_view raw) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("parse \"", raw, "\": ", why));
+  };
+  for (char c : raw) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return bad("invalid character in URL");
+  }
+  const size_t scheme_len = SchemeLength(raw);
+  if (scheme_len == 0) return bad("missing protocol scheme");
+  Url url;
+  url.scheme = absl::AsciiStrToLower(raw.substr(0, scheme_len - 1));
+  if (url.scheme == "https") {
+    url.tls = true;
+  } else if (url.scheme != "http") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Get \"", raw, "\": unsupported protocol scheme \"", url.scheme, "\""));
+  }
+  absl::string_view rest = raw.substr(scheme_len);
+  if (!absl::ConsumePrefix(&rest, "//")) return bad("missing \"//\" after the scheme");
+  rest = rest.substr(0, rest.find('#'));
+  const size_t auth_end = rest.find_first_of("/?");
+  absl::string_view authority = rest.substr(0, auth_end);
+  absl::string_view target = auth_end == absl::string_view::npos ? "" : rest.substr(auth_end);
+
+  std::string redacted_userinfo;
+  const size_t at = authority.rfind('@');
+  if (at != absl::string_view::npos) {
+    absl::string_view info = authority.substr(0, at);
+    const size_t colon = info.find(':');
+    url.userinfo.emplace(
+        PercentDecode(info.substr(0, colon)),
+        colon == absl::string_view::npos ? "" : PercentDecode(info.substr(colon + 1)));
+    redacted_userinfo = colon == absl::string_view::npos
+                            ? absl::StrCat(info, "@")
+                            : absl::StrCat(info.substr(0, colon), ":xxxxx@");
+    authority = authority.substr(at + 1);
+  }
+  absl::string_view host = authority, port;
+  if (absl::StartsWith(authority, "[")) {
+    const size_t close = authority.find(']');
+    if (close == absl::string_view::npos) return bad("missing ']' in host");
+    host = authority.substr(1, close - 1);
+    absl::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after[0] != ':') return bad("invalid character after IPv6 host");
+      port = after.substr(1);
+    }
+  } else {
+    const size_t colon = authority.rfind(':');
+    if (colon != absl::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+    }
+  }
+  if (host.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Get \"", raw, "\": http: no Host in request URL"));
+  }
+  int port_num = 0;
+  if (port.empty()) {
+    port_num = url.tls ? 443 : 80;
+  } else if (!absl::SimpleAtoi(port, &port_num) || port_num <= 0 || port_num > 65535 ||
+             !absl::ascii_isdigit(static_cast<unsigned char>(port[0]))) {
+    return bad(absl::StrCat("invalid port \":", port, "\" after host"));
+  }
+  url.host = std::string(host);
+  url.port = absl::StrCat(port_num);
+  url.authority = std::string(authority);
+  url.target = target.empty()                  ? "/"
+               : absl::StartsWith(target, "?") ? absl::StrCat("/", target)
+                                               : std::string(target);
+  url.redacted = absl::StrCat(url.scheme, "://", redacted_userinfo, authority, target);
+  return url;
+}
+
+// RFC 3986 section 5.2.4 on a path without query.
+std::string RemoveDotSegments(absl::string_view path) {
+  std::vector<absl::string_view> out;
+  size_t pos = 0;
+  const bool absolute = absl::StartsWith(path, "/");
+  if (absolute) pos = 1;
+  bool trailing_slash = false;
+  while (pos <= path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == absl::string_view::npos) end = path.size();
+    absl::string_view seg = path.substr(pos, end - pos);
+    const bool last = end == path.size();
+    trailing_slash = false;
+    if (seg == ".") {
+      trailing_slash = last;
+    } else if (seg == "..") {
+      if (!out.empty()) out.pop_back();
+      trailing_slash = last;
+    } else {
+      out.push_back(seg);
+    }
+    pos = end + 1;
+  }
+  std::string result = absolute ? "/" : "";
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (i > 0) result += '/';
+    absl::StrAppend(&result, out[i]);
+  }
+  if (trailing_slash && !absl::EndsWith(result, "/")) result += '/';
+  return result;
+}
+
+// Resolves a Location header against the URL it came from.
+std::string ResolveReference(const Url& base, absl::string_view ref) {
+  ref = ref.substr(0, ref.find('#'));
+  if (SchemeLength(ref) > 0) return std::string(ref);
+  if (absl::StartsWith(ref, "//")) return absl::StrCat(base.scheme, ":", ref);
+  const std::string origin = absl::StrCat(base.scheme, "://", base.authority);
+  absl::string_view base_path = base.target;
+  base_path = base_path.substr(0, base_path.find('?'));
+  if (ref.empty()) return absl::StrCat(origin, base.target);
+  if (absl::StartsWith(ref, "?")) return absl::StrCat(origin, base_path, ref);
+  const size_t q = ref.find('?');
+  absl::string_view ref_path = ref.substr(0, q);
+  absl::string_view query = q == absl::string_view::npos ? "" : ref.substr(q);
+  std::string merged;
+  if (absl::StartsWith(ref_path, "/")) {
+    merged = std::string(ref_path);
+  } else {
+    merged = absl::StrCat(base_path.substr(0, base_path.rfind('/') + 1), ref_path);
+  }
+  return absl::StrCat(origin, RemoveDotSegments(merged), query);
+}
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// ---------------------------------------------------------------------------
+// gzip
+
+// Inflates a gzip stream (members may follow one another, as Go's reader
+// accepts). A `limit` > 0 fails the inflation once the output reaches
+// `limit` bytes, as Prometheus treats a body of exactly the limit as too
+// large.
+absl::StatusOr<std::string> Gunzip(absl::string_view in, int64_t limit) {
+  z_stream zs{};
+  if (inflateInit2(&zs, kGzipWindowBits) != Z_OK) {
+    return absl::InternalError("gzip: inflateInit2 failed");
+  }
+  const size_t cap = limit > 0 ? static_cast<size_t>(limit) : std::numeric_limits<size_t>::max();
+  std::string out;
+  // Text expositions compress about 5-10x; start near the likely size.
+  out.resize(std::min(cap, std::max<size_t>(in.size() * 4, 4096)));
+  size_t produced = 0;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  absl::Status status;
+  while (true) {
+    if (produced == out.size()) {
+      if (out.size() >= cap) {
+        status = absl::ResourceExhaustedError(kBodySizeLimitExceeded);
+        break;
+      }
+      out.resize(std::min(cap, out.size() * 2));
+    }
+    const size_t room = std::min<size_t>(out.size() - produced, std::numeric_limits<uInt>::max());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    zs.avail_out = static_cast<uInt>(room);
+    const int rc = inflate(&zs, Z_NO_FLUSH);
+    produced += room - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      if (zs.avail_in == 0) break;
+      inflateReset(&zs);  // Another gzip member follows.
+      continue;
+    }
+    if (rc == Z_DATA_ERROR && zs.total_out == 0 && zs.msg != nullptr &&
+        absl::string_view(zs.msg) == "incorrect header check") {
+      status = absl::DataLossError("gzip: invalid header");
+      break;
+    }
+    if (rc == Z_DATA_ERROR) {
+      status = absl::DataLossError(
+          absl::StrCat("gzip: corrupt stream: ", zs.msg != nullptr ? zs.msg : "invalid data"));
+      break;
+    }
+    if (rc == Z_MEM_ERROR) {
+      status = absl::ResourceExhaustedError("gzip: out of memory");
+      break;
+    }
+    // Z_OK or Z_BUF_ERROR: with no input left and room for output, the
+    // stream ended early.
+    if (zs.avail_in == 0 && zs.avail_out != 0) {
+      status = absl::DataLossError("gzip: unexpected EOF");
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  if (!status.ok()) return status;
+  if (limit > 0 && produced >= static_cast<size_t>(limit)) {
+    return absl::ResourceExhaustedError(kBodySizeLimitExceeded);
+  }
+  out.resize(produced);
+  return out;
+}
+
+bool IsGzipEncoding(absl::string_view v) {
+  return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(v), "gzip");
+}
+
+// ---------------------------------------------------------------------------
+// TLS
+
+absl::StatusOr<int> TlsVersion(absl::string_view name) {
+  // Go's client default minimum is TLS 1.2.
+  if (name.empty() || name == "TLS12") return TLS1_2_VERSION;
+  if (name == "TLS13") return TLS1_3_VERSION;
+  if (name == "TLS11") return TLS1_1_VERSION;
+  if (name == "TLS10") return TLS1_VERSION;
+  return absl::InvalidArgumentError(absl::StrCat("unknown TLS version: ", name));
+}
+
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path, absl::string_view what) {
+  absl::StatusOr<std::string> data = ReadFile(path);
+  if (!data.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unable to read ", what, " ", path, ": ", data.status().message()));
+  }
+  return data;
+}
+
+// TLS client contexts by configuration. Prometheus re-reads the CA file and
+// client certificate when they change; here the files are read at every
+// request and a context is rebuilt only when their contents differ from the
+// cached one's, so that thousands of scrapes share one SSL_CTX (and one
+// parsed CA bundle).
+class TlsContextCache {
+ public:
+  absl::StatusOr<std::shared_ptr<asio::ssl::context>> Get(const config::TlsClientConfig& tls) {
+    std::string ca, cert, key;
+    if (!tls.ca_file.empty()) {
+      absl::StatusOr<std::string> d = ReadConfigFile(tls.ca_file, "CA cert");
+      if (!d.ok()) return d.status();
+      ca = *std::move(d);
+    }
+    if (tls.cert_file.empty() != tls.key_file.empty()) {
+      return absl::InvalidArgumentError(tls.cert_file.empty()
+                                            ? absl::StrCat("client key file \"", tls.key_file,
+                                                           "\" specified without client cert file")
+                                            : absl::StrCat("client cert file \"", tls.cert_file,
+                                                           "\" specified without client key file"));
+    }
+    if (!tls.cert_file.empty()) {
+      absl::StatusOr<std::string> c = ReadConfigFile(tls.cert_file, "client cert file");
+      if (!c.ok()) return c.status();
+      absl::StatusOr<std::string> k = ReadConfigFile(tls.key_file, "client key file");
+      if (!k.ok()) return k.status();
+      cert = *std::move(c);
+      key = *std::move(k);
+    }
+    const std::string cache_key =
+        absl::StrCat(tls.ca_file, "\n", tls.cert_file, "\n", tls.key_file, "\n",
+                     tls.insecure_skip_verify ? "1" : "0", "\n", tls.min_version);
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = entries_.find(cache_key);
+      if (it != entries_.end() && it->second.ca == ca && it->second.cert == cert &&
+          it->second.key == key) {
+        return it->second.ctx;
+      }
+    }
+    absl::StatusOr<std::shared_ptr<asio::ssl::context>> ctx = Build(tls, ca, cert, key);
+    if (!ctx.ok()) return ctx.status();
+    absl::MutexLock lock(&mu_);
+    if (entries_.size() >= kMaxTlsContexts) entries_.clear();
+    entries_[cache_key] = Entry{std::move(ca), std::move(cert), std::move(key), *ctx};
+    return ctx;
+  }
+
+ private:
+  struct Entry {
+    std::string ca, cert, key;
+    std::shared_ptr<asio::ssl::context> ctx;
+  };
+
+  static absl::StatusOr<std::shared_ptr<asio::ssl::context>> Build(
+      const config::TlsClientConfig& tls, const std::string& ca, const std::string& cert,
+      const std::string& key) {
+    absl::StatusOr<int> min_version = TlsVersion(tls.min_version);
+    if (!min_version.ok()) return min_version.status();
+    std::shared_ptr<asio::ssl::context> ctx;
+    try {
+      ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+    } catch (const std::exception& e) {
+      return absl::InternalError(absl::StrCat("creating TLS context: ", e.what()));
+    }
+    ErrorCode ec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_compression,
+                     ec);
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), *min_version);
+    if (tls.insecure_skip_verify) {
+      ctx->set_verify_mode(asio::ssl::verify_none, ec);
+    } else {
+      ctx->set_verify_mode(asio::ssl::verify_peer, ec);
+      if (tls.ca_file.empty()) {
+        ctx->set_default_verify_paths(ec);
+        if (ec) return absl::InternalError(absl::StrCat("loading system CAs: ", ec.message()));
+      } else {
+        ctx->add_certificate_authority(asio::buffer(ca), ec);
+        if (ec) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("unable to use specified CA cert ", tls.ca_file, ": ", ec.message()));
+        }
+      }
+    }
+    if (!tls.cert_file.empty()) {
+      ctx->use_certificate_chain(asio::buffer(cert), ec);
+      if (ec) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unable to use client cert file ", tls.cert_file, ": ", ec.message()));
+      }
+      ctx->use_private_key(asio::buffer(key), asio::ssl::context::pem, ec);
+      if (ec) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unable to use client key file ", tls.key_file, ": ", ec.message()));
+      }
+    }
+    return ctx;
+  }
+
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+};
+
+// ---------------------------------------------------------------------------
+// Requests
+
+class Call;
+
+// What calls share: the I/O context, the registry of calls in flight (for
+// cancellation at destruction) and the TLS contexts.
+struct ClientState {
+  explicit ClientState(int threads) : ioc(threads) {}
+
+  void Unregister(Call* call) {
+    absl::MutexLock lock(&mu);
+    calls.erase(call);
+  }
+
+  asio::io_context ioc;
+  TlsContextCache tls;
+  absl::Mutex mu;
+  bool stopping ABSL_GUARDED_BY(mu) = false;
+  absl::flat_hash_map<Call*, std::weak_ptr<Call>> calls ABSL_GUARDED_BY(mu);
+};
+
+using Strand = asio::strand<asio::io_context::executor_type>;
+using TlsStream = asio::ssl::stream<tcp::socket>;
+
+// One GET, followed through its redirects. Every member function runs on
+// strand_ (or before any operation has started); Finish() is the single way
+// out.
+class Call : public std::enable_shared_from_this<Call> {
+ public:
+  Call(ClientState* client, HttpClient::Request request, HttpClient::Callback done)
+      : client_(client),
+        strand_(asio::make_strand(client->ioc)),
+        request_(std::move(request)),
+        done_cb_(std::move(done)),
+        timer_(strand_),
+        resolver_(strand_) {}
+
+  const Strand& strand() const { return strand_; }
+
+  // Runs the callback with `status` when the call never started.
+  void Reject(absl::Status status) {
+    done_ = true;
+    HttpClient::Callback cb = std::move(done_cb_);
+    cb(std::move(status));
+  }
+
+  void Start() {
+    if (done_) return;
+    if (request_.timeout < kNoDeadline) {
+      timer_.expires_after(
+          absl::ToChronoNanoseconds(std::max(request_.timeout, absl::ZeroDuration())));
+      timer_.async_wait([self = shared_from_this()](const ErrorCode& ec) {
+        if (ec || self->done_) return;
+        self->Finish(absl::DeadlineExceededError(
+            self->HeadersDone() ? "context deadline exceeded"
+                                : self->Prefixed("context deadline exceeded")));
+      });
+    }
+    StartAttempt(request_.url);
+  }
+
+  void Abort(absl::Status status) { Finish(std::move(status)); }
+
+ private:
+  bool HeadersDone() const { return parser_.has_value() && parser_->is_header_done(); }
+
+  // Go's url.Error form: Get "<url>": <what>.
+  std::string Prefixed(absl::string_view what) const {
+    return absl::StrCat("Get \"", url_.redacted, "\": ", what);
+  }
+
+  tcp::socket& Lowest() { return tls_.has_value() ? tls_->next_layer() : *socket_; }
+
+  template <typename Fn>
+  void WithStream(Fn&& fn) {
+    if (tls_.has_value()) {
+      fn(*tls_);
+    } else {
+      fn(*socket_);
+    }
+  }
+
+  void CloseConnection() {
+    ErrorCode ec;
+    if (socket_.has_value()) socket_->close(ec);
+    if (tls_.has_value()) tls_->next_layer().close(ec);
+  }
+
+  void Finish(absl::StatusOr<HttpClient::Response> result) {
+    if (done_) return;
+    done_ = true;
+    timer_.cancel();
+    resolver_.cancel();
+    CloseConnection();
+    client_->Unregister(this);
+    HttpClient::Callback cb = std::move(done_cb_);
+    cb(std::move(result));
+  }
+
+  // One hop: parse `url`, build the request, connect.
+  void StartAttempt(const std::string& url) {
+    absl::StatusOr<Url> parsed = ParseUrl(url);
+    if (!parsed.ok()) return Finish(parsed.status());
+    url_ = *std::move(parsed);
+    if (url_.tls) {
+      absl::StatusOr<std::shared_ptr<asio::ssl::context>> ctx = client_->tls.Get(request_.http.tls);
+      if (!ctx.ok()) return Finish(ctx.status());
+      ssl_ctx_ = *std::move(ctx);
+    }
+    if (absl::Status s = BuildRequest(); !s.ok()) return Finish(s);
+
+    parser_.reset();
+    buffer_.clear();
+    buffer_.reserve(kReadBufferBytes);
+    socket_.reset();
+    tls_.reset();
+    if (url_.tls) {
+      tls_.emplace(strand_, *ssl_ctx_);
+    } else {
+      socket_.emplace(strand_);
+    }
+    ErrorCode ec;
+    const asio::ip::address addr = asio::ip::make_address(url_.host, ec);
+    if (!ec) {
+      int port = 0;
+      absl::SimpleAtoi(url_.port, &port);
+      Lowest().async_connect(tcp::endpoint(addr, static_cast<uint16_t>(port)),
+                             [self = shared_from_this()](const ErrorCode& connect_ec) {
+                               self->OnConnected(connect_ec);
+                             });
+      return;
+    }
+    resolver_.async_resolve(url_.host, url_.port,
+                            [self = shared_from_this()](const ErrorCode& resolve_ec,
+                                                        tcp::resolver::results_type results) {
+                              self->OnResolved(resolve_ec, std::move(results));
+                            });
+  }
+
+  absl::Status BuildRequest() {
+    req_ = {};
+    req_.method(http::verb::get);
+    req_.target(url_.target);
+    req_.version(11);
+    req_.set(http::field::host, url_.authority);
+    req_.set(http::field::user_agent, kUserAgent);
+    if (request_.accept_gzip) req_.set(http::field::accept_encoding, "gzip");
+    // No keep-alive pool: let the server free the connection right away.
+    req_.set(http::field::connection, "close");
+
+    const config::HttpClientConfig& hc = request_.http;
+    if (hc.basic_auth.has_value()) {
+      std::string password = hc.basic_auth->password;
+      if (!hc.basic_auth->password_file.empty()) {
+        absl::StatusOr<std::string> p =
+            ReadConfigFile(hc.basic_auth->password_file, "basic auth password file");
+        if (!p.ok()) return p.status();
+        password = std::string(absl::StripAsciiWhitespace(*p));
+      }
+      req_.set(http::field::authorization,
+               absl::StrCat("Basic ", absl::Base64Escape(
+                                          absl::StrCat(hc.basic_auth->username, ":", password))));
+    } else if (hc.authorization.has_value()) {
+      std::string credentials = hc.authorization->credentials;
+      if (!hc.authorization->credentials_file.empty()) {
+        absl::StatusOr<std::string> c =
+            ReadConfigFile(hc.authorization->credentials_file, "authorization credentials file");
+        if (!c.ok()) return c.status();
+        credentials = std::string(absl::StripAsciiWhitespace(*c));
+      }
+      const std::string type = hc.authorization->type.empty() ? "Bearer" : hc.authorization->type;
+      req_.set(http::field::authorization, absl::StrCat(type, " ", credentials));
+    } else if (url_.userinfo.has_value()) {
+      req_.set(http::field::authorization,
+               absl::StrCat("Basic ", absl::Base64Escape(absl::StrCat(url_.userinfo->first, ":",
+                                                                      url_.userinfo->second))));
+    }
+    for (const auto& [name, value] : request_.headers) {
+      if (name.empty() || name.find_first_of("\r\n: ") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat("invalid request header \"", name, "\""));
+      }
+      req_.set(name, value);
+    }
+    return absl::OkStatus();
+  }
+
+  void OnResolved(const ErrorCode& ec, tcp::resolver::results_type results) {
+    if (done_) return;
+    if (ec) {
+      return Finish(absl::UnavailableError(
+          Prefixed(absl::StrCat("dial tcp: lookup ", url_.host, ": ", OsMessage(ec)))));
+    }
+    asio::async_connect(Lowest(), results,
+                        [self = shared_from_this()](const ErrorCode& ec, const tcp::endpoint&) {
+                          self->OnConnected(ec);
+                        });
+  }
+
+  void OnConnected(const ErrorCode& ec) {
+    if (done_) return;
+    if (ec) {
+      return Finish(absl::UnavailableError(Prefixed(absl::StrCat(
+          "dial tcp ", url_.host.find(':') == std::string::npos ? url_.host : "[" + url_.host + "]",
+          ":", url_.port, ": connect: ", OsMessage(ec)))));
+    }
+    ErrorCode ignored;
+    Lowest().set_option(tcp::no_delay(true), ignored);
+    if (!tls_.has_value()) return Write();
+    if (absl::Status s = SetUpTls(); !s.ok()) return Finish(s);
+    tls_->async_handshake(
+        asio::ssl::stream_base::client,
+        [self = shared_from_this()](const ErrorCode& ec) { self->OnHandshake(ec); });
+  }
+
+  // SNI and the name the peer certificate must carry.
+  absl::Status SetUpTls() {
+    const config::TlsClientConfig& tls = request_.http.tls;
+    const std::string& name = tls.server_name.empty() ? url_.host : tls.server_name;
+    ErrorCode ec;
+    asio::ip::make_address(name, ec);
+    const bool is_ip = !ec;
+    SSL* ssl = tls_->native_handle();
+    // RFC 6066: SNI carries host names only.
+    if (!is_ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid TLS server name \"", name, "\""));
+    }
+    if (!tls.insecure_skip_verify) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      const int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                           : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+      if (ok != 1) {
+        return absl::InvalidArgumentError(absl::StrCat("invalid TLS server name \"", name, "\""));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  void OnHandshake(const ErrorCode& ec) {
+    if (done_) return;
+    if (ec) {
+      const long verify = SSL_get_verify_result(tls_->native_handle());
+      if (verify != X509_V_OK) {
+        return Finish(absl::UnavailableError(Prefixed(absl::StrCat(
+            "tls: failed to verify certificate: x509: ", X509_verify_cert_error_string(verify)))));
+      }
+      return Finish(
+          absl::UnavailableError(Prefixed(absl::StrCat("tls: handshake failed: ", OsMessage(ec)))));
+    }
+    Write();
+  }
+
+  void Write() {
+    WithStream([this](auto& stream) {
+      http::async_write(stream, req_, [self = shared_from_this()](const ErrorCode& ec, size_t) {
+        self->OnWrite(ec);
+      });
+    });
+  }
+
+  void OnWrite(const ErrorCode& ec) {
+    if (done_) return;
+    if (ec) {
+      return Finish(absl::UnavailableError(Prefixed(absl::StrCat("write: ", OsMessage(ec)))));
+    }
+    Read();
+  }
+
+  // The most body bytes accepted on the wire, or none. Without gzip the
+  // body itself must stay below the limit (Prometheus fails a body of
+  // exactly `body_size_limit` bytes); with gzip the compressed size is
+  // bounded loosely (deflate never grows data by more than a few bytes per
+  // 16 KB) and the inflated size is checked in Gunzip.
+  boost::optional<uint64_t> WireLimit() const {
+    const int64_t limit = request_.body_size_limit;
+    if (limit <= 0) return boost::none;
+    const auto l = static_cast<uint64_t>(limit);
+    if (!request_.accept_gzip) return l - 1;
+    const uint64_t slack = l / 16 + 1024;
+    return l > std::numeric_limits<uint64_t>::max() - slack ? std::numeric_limits<uint64_t>::max()
+                                                            : l + slack;
+  }
+
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(WireLimit());
+    WithStream([this](auto& stream) {
+      http::async_read(
+          stream, buffer_, *parser_,
+          [self = shared_from_this()](const ErrorCode& ec, size_t) { self->OnRead(ec); });
+    });
+  }
+
+  absl::Status ReadError(const ErrorCode& ec) const {
+    static const boost::system::error_category& kHttpCategory =
+        http::make_error_code(http::error::end_of_stream).category();
+    if (ec == http::error::body_limit) return absl::ResourceExhaustedError(kBodySizeLimitExceeded);
+    if (ec == http::error::end_of_stream) return absl::UnavailableError(Prefixed("EOF"));
+    const bool headers = HeadersDone();
+    if (ec == http::error::partial_message) {
+      return absl::DataLossError(headers ? "unexpected EOF" : Prefixed("unexpected EOF"));
+    }
+    if (ec.category() == kHttpCategory) {
+      return absl::DataLossError(Prefixed(absl::StrCat("malformed HTTP response: ", ec.message())));
+    }
+    const std::string what = absl::StrCat("read: ", OsMessage(ec));
+    return absl::UnavailableError(headers ? what : Prefixed(what));
+  }
+
+  void OnRead(ErrorCode ec) {
+    if (done_) return;
+    // A TLS peer that closes without close_notify ends a body delimited by
+    // the end of the connection as well as a plain socket's EOF does.
+    if (ec == asio::ssl::error::stream_truncated && HeadersDone() && parser_->need_eof()) {
+      ec = {};
+      parser_->put_eof(ec);
+    }
+    if (ec) return Finish(ReadError(ec));
+    const int status = parser_->get().result_int();
+    if (status >= 100 && status < 200 && status != 101) return Read();  // Interim response.
+    OnResponse(status);
+  }
+
+  void OnResponse(int status) {
+    http::response<http::string_body>& res = parser_->get();
+    if (request_.http.follow_redirects && IsRedirect(status)) {
+      const auto location = res.find(http::field::location);
+      if (location != res.end() && !location->value().empty()) {
+        const std::string next = ResolveReference(
+            url_, absl::string_view(location->value().data(), location->value().size()));
+        if (redirects_ >= kMaxRedirects) {
+          absl::StatusOr<Url> u = ParseUrl(next);
+          return Finish(absl::UnavailableError(absl::StrCat("Get \"", u.ok() ? u->redacted : next,
+                                                            "\": stopped after 10 redirects")));
+        }
+        ++redirects_;
+        CloseConnection();
+        return StartAttempt(next);
+      }
+    }
+    HttpClient::Response out;
+    out.status = status;
+    const auto ct = res.find(http::field::content_type);
+    if (ct != res.end()) out.content_type = std::string(ct->value());
+    const auto ce = res.find(http::field::content_encoding);
+    const bool gzipped = request_.accept_gzip && ce != res.end() &&
+                         IsGzipEncoding(absl::string_view(ce->value().data(), ce->value().size()));
+    std::string body = std::move(res.body());
+    out.wire_bytes = static_cast<int64_t>(body.size());
+    CloseConnection();
+    const int64_t limit = request_.body_size_limit;
+    if (gzipped && !body.empty()) {
+      absl::StatusOr<std::string> inflated = Gunzip(body, limit);
+      if (!inflated.ok()) return Finish(inflated.status());
+      out.body = *std::move(inflated);
+    } else {
+      if (limit > 0 && static_cast<int64_t>(body.size()) >= limit) {
+        return Finish(absl::ResourceExhaustedError(kBodySizeLimitExceeded));
+      }
+      out.body = std::move(body);
+    }
+    Finish(std::move(out));
+  }
+
+  ClientState* const client_;
+  Strand strand_;
+  HttpClient::Request request_;
+  HttpClient::Callback done_cb_;
+  asio::steady_timer timer_;
+  tcp::resolver resolver_;
+  // Exactly one of the two is set while a hop runs.
+  std::optional<tcp::socket> socket_;
+  std::optional<TlsStream> tls_;
+  std::shared_ptr<asio::ssl::context> ssl_ctx_;  // Outlives tls_.
+  Url url_;
+  http::request<http::empty_body> req_;
+  beast::flat_buffer buffer_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  int redirects_ = 0;
+  bool done_ = false;
+};
+
+}  // namespace
+
+class HttpClient::Impl : public ClientState {
+ public:
+  explicit Impl(int threads) : ClientState(threads), work_(ioc.get_executor()) {
+    for (int i = 0; i < threads; ++i) {
+      threads_.emplace_back([this] { Run(); });
+      pthread_setname_np(threads_.back().native_handle(), "http-client");
+    }
+  }
+
+  // Cancels the calls in flight, lets their handlers drain and joins.
+  void Stop() {
+    std::vector<std::shared_ptr<Call>> live;
+    {
+      absl::MutexLock lock(&mu);
+      stopping = true;
+      live.reserve(calls.size());
+      for (const auto& [ptr, weak] : calls) {
+        if (std::shared_ptr<Call> c = weak.lock()) live.push_back(std::move(c));
+      }
+    }
+    for (std::shared_ptr<Call>& c : live) {
+      asio::post(c->strand(), [c] { c->Abort(absl::CancelledError("HTTP client shut down")); });
+    }
+    live.clear();
+    work_.reset();  // run() returns once no operation is left.
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      try {
+        ioc.run();
+        return;
+      } catch (const std::exception& e) {
+        LogError("scrape", "exception in HTTP client handler").Kv("err", e.what());
+      }
+    }
+  }
+
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::vector<std::thread> threads_;
+};
+
+HttpClient::HttpClient(int io_threads) : impl_(std::make_unique<Impl>(std::max(1, io_threads))) {}
+
+HttpClient::~HttpClient() { impl_->Stop(); }
+
+void HttpClient::Get(Request request, Callback done) {
+  auto call = std::make_shared<Call>(impl_.get(), std::move(request), std::move(done));
+  bool stopping = false;
+  {
+    absl::MutexLock lock(&impl_->mu);
+    stopping = impl_->stopping;
+    if (!stopping) impl_->calls.emplace(call.get(), call);
+  }
+  if (stopping) {
+    call->Reject(absl::CancelledError("HTTP client shut down"));
+    return;
+  }
+  asio::post(call->strand(), [call] { call->Start(); });
+}
+
+absl::StatusOr<HttpClient::Response> HttpClient::GetSync(Request request) {
+  std::promise<absl::StatusOr<Response>> promise;
+  std::future<absl::StatusOr<Response>> result = promise.get_future();
+  Get(std::move(request),
+      [&promise](absl::StatusOr<Response> r) { promise.set_value(std::move(r)); });
+  return result.get();
+}
+
+}  // namespace vigil::scrape

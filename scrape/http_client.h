@@ -38,8 +38,10 @@ class HttpClient {
     // Extra headers (Accept, User-Agent, X-Prometheus-Scrape-Timeout-Seconds).
     std::vector<std::pair<std::string, std::string>> headers;
     absl::Duration timeout = absl::Seconds(10);
-    // Largest decompressed body accepted; 0 means no limit. Past it the
-    // request fails with ResourceExhausted "body size limit exceeded".
+    // Limit on the decompressed body; 0 means no limit. A body of this many
+    // bytes or more fails with ResourceExhausted "body size limit exceeded"
+    // (as in Prometheus, where a body of exactly the limit already fails).
+    // The compressed bytes read are bounded too.
     int64_t body_size_limit = 0;
     // Sends Accept-Encoding: gzip and inflates gzip responses.
     bool accept_gzip = true;
@@ -59,7 +61,9 @@ class HttpClient {
   // Starts `io_threads` network threads.
   explicit HttpClient(int io_threads);
   ~HttpClient();  // Cancels requests in flight (their callbacks get
-                  // Cancelled) and joins the threads.
+                  // Cancelled) and joins the threads. A host name lookup
+                  // in progress is waited for (getaddrinfo cannot be
+                  // interrupted).
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -72,6 +76,8 @@ class HttpClient {
   void Get(Request request, Callback done);
 
   // Get and wait.
+  // REQUIRES: not called on one of this client's network threads (from a
+  // callback), which would wait for itself.
   absl::StatusOr<Response> GetSync(Request request);
 
  private:

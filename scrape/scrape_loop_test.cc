@@ -29,14 +29,16 @@ class ScrapeLoopTest : public ::testing::Test {
     tsdb::Options o;
     o.dir = dir_;
     o.background_compaction = false;
-    o.wal_fsync_interval = absl::ZeroDuration();
+    o.enable_wal = false;
     auto db = tsdb::DB::Open(o);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
   }
   void TearDown() override {
     loop_.reset();
-    if (db_) EXPECT_TRUE(db_->Close().ok());
+    if (db_) {
+      EXPECT_TRUE(db_->Close().ok());
+    }
     std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
@@ -271,10 +273,13 @@ TEST_F(ScrapeLoopTest, MetadataOfTheLastScrape) {
 TEST_F(ScrapeLoopTest, OpenMetricsBody) {
   MakeLoop({});
   ASSERT_TRUE(loop_->ProcessBody("application/openmetrics-text; version=1.0.0",
-                                 "# TYPE a counter\n# UNIT a seconds\na_total 1\n# EOF\n", T(0),
+                                 "# TYPE a_seconds counter\n# UNIT a_seconds seconds\na_seconds_total 1\n# EOF\n", T(0),
                                  absl::Milliseconds(1))
                   .ok());
-  EXPECT_EQ(Last("a_total"), 1);
+  EXPECT_EQ(Last("a_seconds_total"), 1);
+  auto md = loop_->Metadata();
+  ASSERT_EQ(md.size(), 1u);
+  EXPECT_EQ(md[0].unit, "seconds");
 }
 
 TEST_F(ScrapeLoopTest, RequestNegotiatesOpenMetrics) {
