@@ -108,15 +108,9 @@ HttpClient::Request ScrapeLoop::MakeRequest() const {
 
 absl::Status ScrapeLoop::Process(const absl::StatusOr<HttpClient::Response>& response,
                                  absl::Time start, absl::Duration took) {
-  if (!response.ok()) {
-    const absl::Status& s = response.status();
-    // As Prometheus words them: Go's client errors name the request; the
-    // body size limit is reported bare.
-    if (absl::IsResourceExhausted(s)) return ProcessError(s, start, took);
-    return ProcessError(
-        absl::Status(s.code(), absl::StrCat("Get \"", target_.url, "\": ", s.message())), start,
-        took);
-  }
+  // The client words its errors as Go's does (`Get "<url>": ...`, or the
+  // bare "body size limit exceeded"), which is what Prometheus shows.
+  if (!response.ok()) return ProcessError(response.status(), start, took);
   if (response->status != 200) {
     return ProcessError(absl::UnavailableError(absl::StrCat("server returned HTTP status ",
                                                             response->status, " ",
@@ -210,7 +204,7 @@ absl::Status ScrapeLoop::AppendBody(absl::string_view content_type, absl::string
           return absl::InvalidArgumentError(absl::StrCat(
               "invalid metric name or label names: ", s.message()));
         }
-        if (absl::Status s = CheckLabelLimits(lset, p->SeriesText()); !s.ok()) return s;
+        if (absl::Status s = CheckLabelLimits(lset); !s.ok()) return s;
         entry.labels = std::move(lset);
         ++counts_.series_added;
       }
@@ -302,13 +296,14 @@ model::Labels ScrapeLoop::SampleLabels(const std::vector<LabelPair>& scraped) co
   return *std::move(r);
 }
 
-absl::Status ScrapeLoop::CheckLabelLimits(const model::Labels& lset,
-                                          absl::string_view series) const {
+absl::Status ScrapeLoop::CheckLabelLimits(const model::Labels& lset) const {
   const config::ScrapeConfig& cfg = job_->config;
+  // Prometheus names the metric, not the series.
+  absl::string_view metric = lset.MetricName();
   if (cfg.label_limit > 0 && lset.size() > cfg.label_limit) {
     return absl::ResourceExhaustedError(
         absl::StrFormat("label_limit exceeded (metric: %s, number of labels: %d, limit: %d)",
-                        Trunc50(series), lset.size(), cfg.label_limit));
+                        Trunc50(metric), lset.size(), cfg.label_limit));
   }
   if (cfg.label_name_length_limit == 0 && cfg.label_value_length_limit == 0) {
     return absl::OkStatus();
@@ -318,13 +313,13 @@ absl::Status ScrapeLoop::CheckLabelLimits(const model::Labels& lset,
       return absl::ResourceExhaustedError(absl::StrFormat(
           "label_name_length_limit exceeded (metric: %s, label name: %s, length: %d, limit: "
           "%d)",
-          Trunc50(series), Trunc50(l.name.view()), l.name.size(), cfg.label_name_length_limit));
+          Trunc50(metric), Trunc50(l.name.view()), l.name.size(), cfg.label_name_length_limit));
     }
     if (cfg.label_value_length_limit > 0 && l.value.size() > cfg.label_value_length_limit) {
       return absl::ResourceExhaustedError(absl::StrFormat(
           "label_value_length_limit exceeded (metric: %s, label name: %s, value: \"%s\", "
           "length: %d, limit: %d)",
-          Trunc50(series), Trunc50(l.name.view()), Trunc50(l.value.view()), l.value.size(),
+          Trunc50(metric), Trunc50(l.name.view()), Trunc50(l.value.view()), l.value.size(),
           cfg.label_value_length_limit));
     }
   }

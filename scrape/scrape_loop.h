@@ -153,8 +153,7 @@ class ScrapeLoop {
   // Labels of a cache miss: target labels applied (honor_labels or
   // exported_ prefixes), then metric relabeling. Empty when dropped.
   model::Labels SampleLabels(const std::vector<LabelPair>& scraped) const;
-  absl::Status CheckLabelLimits(const model::Labels& labels,
-                                absl::string_view series) const;
+  absl::Status CheckLabelLimits(const model::Labels& labels) const;
   void AppendSample(tsdb::Appender* app, CacheEntry* e, int64_t t, double v,
                     bool* ok);
   void MarkStale(tsdb::Appender* app, int64_t t);

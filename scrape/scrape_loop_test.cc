@@ -150,11 +150,14 @@ TEST_F(ScrapeLoopTest, HttpErrorStatus) {
   EXPECT_EQ(Last("scrape_samples_scraped"), 0);
 }
 
-TEST_F(ScrapeLoopTest, FetchErrorNamesTheUrl) {
+TEST_F(ScrapeLoopTest, FetchErrorIsTheTargetsLastError) {
   MakeLoop({});
-  absl::Status s = loop_->Process(absl::DeadlineExceededError("context deadline exceeded"),
-                                  T(0), absl::Seconds(10));
-  EXPECT_EQ(s.message(), "Get \"http://127.0.0.1:9/metrics\": context deadline exceeded");
+  absl::Status s = loop_->Process(
+      absl::DeadlineExceededError("Get \"http://127.0.0.1:9/metrics\": context deadline exceeded"),
+      T(0), absl::Seconds(10));
+  EXPECT_EQ(loop_->Status().last_error,
+            "Get \"http://127.0.0.1:9/metrics\": context deadline exceeded");
+  EXPECT_EQ(Last("up"), 0);
 }
 
 TEST_F(ScrapeLoopTest, ConflictingLabelsGetExportedPrefix) {
@@ -206,7 +209,7 @@ TEST_F(ScrapeLoopTest, LabelLimits) {
   cfg.label_limit = 3;
   MakeLoop(cfg);
   absl::Status s = loop_->ProcessBody(kText, "a{x=\"1\"} 1\n", T(0), absl::Milliseconds(1));
-  EXPECT_EQ(s.message(), "label_limit exceeded (metric: a{x=\"1\"}, number of labels: 4, limit: 3)");
+  EXPECT_EQ(s.message(), "label_limit exceeded (metric: a, number of labels: 4, limit: 3)");
   cfg = {};
   cfg.label_value_length_limit = 4;
   MakeLoop(cfg);

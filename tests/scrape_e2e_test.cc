@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -36,21 +38,24 @@ constexpr char kNodeExporter[] = "/usr/bin/prometheus-node-exporter";
 constexpr char kPushgateway[] = "/usr/bin/prometheus-pushgateway";
 
 // An exporter whose pages the test sets: path -> (content type, body).
+// Only the `paths` given at construction are served.
 class TestExporter {
  public:
-  TestExporter() {
+  explicit TestExporter(const std::vector<std::string>& paths) {
     api::HttpServerOptions o;
     o.listen = "127.0.0.1:0";
     o.worker_threads = 4;
     o.gzip_min_bytes = 1 << 30;  // The pages below are sent as set.
     server_ = std::make_unique<api::HttpServer>(o);
-    server_->Handle("GET", "", [this](const api::HttpRequest& q, api::HttpResponse* r) {
-      absl::MutexLock l(&mu_);
-      auto it = pages_.find(q.path);
-      if (it == pages_.end()) return r->SetError(404, "404 page not found");
-      r->content_type = it->second.first;
-      r->body = it->second.second;
-    });
+    for (const std::string& path : paths) {
+      server_->Handle("GET", path, [this](const api::HttpRequest& q, api::HttpResponse* r) {
+        absl::MutexLock l(&mu_);
+        auto it = pages_.find(q.path);
+        if (it == pages_.end()) return r->SetError(404, "404 page not found");
+        r->content_type = it->second.first;
+        r->body = it->second.second;
+      });
+    }
   }
   absl::Status Start() { return server_->Start(); }
   int port() const { return server_->port(); }
@@ -82,7 +87,7 @@ class ScrapeE2eTest : public ::testing::Test {
 
   std::string WriteConfig(const std::string& name, const std::string& yaml) {
     std::string path = absl::StrCat(dir_, "/", name);
-    EXPECT_TRUE(WriteFile(path, yaml).ok());
+    EXPECT_TRUE(WriteFileAtomic(path, yaml).ok());
     return path;
   }
 
@@ -203,6 +208,8 @@ scrape_configs:
     std::string p = AllSeries(prom_port_, match);
     EXPECT_FALSE(p.empty()) << match;
     EXPECT_EQ(v, p) << match;
+    std::printf("%s: %zu series compared\n", match.c_str(),
+                p.empty() ? 0 : static_cast<size_t>(std::count(p.begin(), p.end(), '\n') + 1));
   }
   EXPECT_EQ(TargetHealth(vigil_port_), TargetHealth(prom_port_));
   EXPECT_EQ(Instant(vigil_port_, "batch_records{kind=\"a\"}"), "42");
@@ -228,7 +235,8 @@ scrape_configs:
 TEST_F(ScrapeE2eTest, BadExportersFailLikePrometheus) {
   std::string missing = MissingBinaries({kPrometheus, kCurl, kJq});
   if (!missing.empty()) GTEST_SKIP() << missing;
-  TestExporter exp;
+  TestExporter exp({"/good", "/garbage", "/truncated", "/invalid_name", "/duplicate", "/nan_inf",
+                    "/future", "/big_label", "/huge", "/openmetrics_no_eof"});
   ASSERT_TRUE(exp.Start().ok());
   exp.Set("/good", "# TYPE ok gauge\nok 1\n");
   exp.Set("/garbage", "\x01\x02 this is not { a metrics page\n");
@@ -279,8 +287,9 @@ TEST_F(ScrapeE2eTest, BadExportersFailLikePrometheus) {
   const std::string health_prog =
       "[.data.activeTargets[] | .scrapePool + \" \" + .health + \" \" + "
       "(if .lastError == \"\" then \"-\" else \"error\" end)] | sort | join(\"\\n\")";
-  EXPECT_EQ(JqGet(vigil_port_, "/api/v1/targets", {}, health_prog),
-            JqGet(prom_port_, "/api/v1/targets", {}, health_prog));
+  const std::string vigil_health = JqGet(vigil_port_, "/api/v1/targets", {}, health_prog);
+  EXPECT_EQ(vigil_health, JqGet(prom_port_, "/api/v1/targets", {}, health_prog));
+  std::printf("target health (both):\n%s\n", vigil_health.c_str());
   const std::string up_prog =
       "[.data.result[] | .metric.job + \" \" + .value[1]] | sort | join(\"\\n\")";
   EXPECT_EQ(JqGet(vigil_port_, "/api/v1/query", {{"query", "up"}}, up_prog),
@@ -289,10 +298,17 @@ TEST_F(ScrapeE2eTest, BadExportersFailLikePrometheus) {
   const std::string err_prog =
       "[.data.activeTargets[] | .scrapePool + \": \" + .lastError] | sort | join(\"\\n\")";
   const std::string errors = JqGet(vigil_port_, "/api/v1/targets", {}, err_prog);
+  std::printf("Vigil's errors:\n%s\nPrometheus's errors:\n%s\n", errors.c_str(),
+              JqGet(prom_port_, "/api/v1/targets", {}, err_prog).c_str());
   EXPECT_TRUE(absl::StrContains(errors, "huge: body size limit exceeded")) << errors;
-  EXPECT_TRUE(absl::StrContains(errors, "hang: Get \"http://127.0.0.1:")) << errors;
-  EXPECT_TRUE(absl::StrContains(errors, "context deadline exceeded")) << errors;
-  EXPECT_TRUE(absl::StrContains(errors, "big_label_limited: label_value_length_limit exceeded"))
+  EXPECT_TRUE(absl::StrContains(errors, absl::StrCat("hang: Get \"http://127.0.0.1:", hang_port,
+                                                     "/metrics\": context deadline exceeded")))
+      << errors;
+  EXPECT_TRUE(absl::StrContains(
+      errors, "big_label_limited: label_value_length_limit exceeded (metric: big, label name: v"))
+      << errors;
+  EXPECT_TRUE(absl::StrContains(errors, "garbage: line 1: ")) << errors;
+  EXPECT_TRUE(absl::StrContains(errors, "openmetrics_no_eof: line 3: data does not end with # EOF"))
       << errors;
   // The good target and the accepted values are intact.
   EXPECT_EQ(Instant(vigil_port_, "ok"), "1");
@@ -307,7 +323,7 @@ TEST_F(ScrapeE2eTest, BadExportersFailLikePrometheus) {
 TEST_F(ScrapeE2eTest, VanishedSeriesEndsWithinOneInterval) {
   std::string missing = MissingBinaries({kCurl, kJq});
   if (!missing.empty()) GTEST_SKIP() << missing;
-  TestExporter exp;
+  TestExporter exp({"/metrics"});
   ASSERT_TRUE(exp.Start().ok());
   exp.Set("/metrics", "a 1\nb 2\n");
   const std::string config = WriteConfig("stale.yml", absl::StrCat(R"(
@@ -338,7 +354,7 @@ scrape_configs:
 TEST_F(ScrapeE2eTest, ReloadKeepsOldConfigWhenNewIsInvalid) {
   std::string missing = MissingBinaries({kCurl, kJq});
   if (!missing.empty()) GTEST_SKIP() << missing;
-  TestExporter exp;
+  TestExporter exp({"/one", "/two"});
   ASSERT_TRUE(exp.Start().ok());
   exp.Set("/one", "one 1\n");
   exp.Set("/two", "two 2\n");
@@ -353,7 +369,7 @@ TEST_F(ScrapeE2eTest, ReloadKeepsOldConfigWhenNewIsInvalid) {
       << vigil_.log;
 
   // A broken config: refused with the reason, the old jobs keep running.
-  ASSERT_TRUE(WriteFile(config, head + job("one") + "  - job_name: one\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(config, head + job("one") + "  - job_name: one\n").ok());
   absl::StatusOr<std::string> r = RunShell(absl::StrCat(
       kCurl, " -s -o /dev/stderr -w '%{http_code}' -X POST http://127.0.0.1:", vigil_port_,
       "/-/reload 2>", dir_, "/reload-body"));
@@ -371,7 +387,7 @@ TEST_F(ScrapeE2eTest, ReloadKeepsOldConfigWhenNewIsInvalid) {
                       absl::Seconds(10)));
 
   // A good config without job two, by SIGHUP: two's series end.
-  ASSERT_TRUE(WriteFile(config, head + job("one")).ok());
+  ASSERT_TRUE(WriteFileAtomic(config, head + job("one")).ok());
   kill(vigil_.pid, SIGHUP);
   ASSERT_TRUE(WaitFor([&] { return Instant(vigil_port_, "sum(up)") == "1"; }, absl::Seconds(10)))
       << vigil_.log;
@@ -383,7 +399,7 @@ TEST_F(ScrapeE2eTest, ReloadKeepsOldConfigWhenNewIsInvalid) {
   EXPECT_EQ(TargetHealth(vigil_port_), absl::StrCat("one|127.0.0.1:", exp.port(), "|up|ok"));
 
   // Job two back through POST /-/reload.
-  ASSERT_TRUE(WriteFile(config, head + job("one") + job("two")).ok());
+  ASSERT_TRUE(WriteFileAtomic(config, head + job("one") + job("two")).ok());
   r = RunShell(absl::StrCat(kCurl, " -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:",
                             vigil_port_, "/-/reload"));
   ASSERT_TRUE(r.ok());
