@@ -8,22 +8,48 @@
 //         TYPE per family, no target labels, values in Go's %g style.
 //   app:  10,000 series of a web application: request-duration histograms
 //         per handler, method and code (4-5 labels a series).
+//   captured: a real node_exporter page read from the file named by
+//         $VIGIL_NODE_PAGE (scripts/bench-scrape-parse.sh captures one from
+//         Debian's prometheus-node-exporter); skipped when unset.
 // Each is parsed in the text format and as OpenMetrics (the same samples,
 // ending in "# EOF"). "Next" walks the entries and reads each sample's
 // series text and value (a scrape-cache hit); "Labels" also materialises
-// the label views (a cache miss).
+// the label views (a cache miss). BM_ScrapeLoop runs the whole per-scrape
+// path of a target in steady state (scrape/scrape_loop.h: parse, scrape
+// cache, target labels, append by ref into a real head, staleness
+// tracking, report series, commit) on the text bodies.
+//
+// allocs_per_sample counts operator new calls (a global counter in this
+// binary) per sample over the timed loop.
 #include <charconv>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
 #include "absl/strings/str_cat.h"
+#include "base/file.h"
 #include "bench/dataset.h"
 #include "benchmark/benchmark.h"
 #include "scrape/openmetrics_parser.h"
 #include "scrape/parser.h"
+#include "scrape/scrape_loop.h"
 #include "scrape/text_parser.h"
+#include "tsdb/db.h"
+
+// Counts every allocation of this process (allocs_per_sample).
+static std::atomic<int64_t> g_allocs{0};
+void* operator new(std::size_t n) {
+  g_allocs.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace vigil::bench {
 namespace {
@@ -139,17 +165,48 @@ Body MakeAppBody() {
   return b;
 }
 
+// The page in $VIGIL_NODE_PAGE as a text body (samples counted by parsing
+// it); empty when unset or unreadable.
+Body LoadCapturedBody() {
+  Body b;
+  const char* path = std::getenv("VIGIL_NODE_PAGE");
+  if (path == nullptr) return b;
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok()) return b;
+  b.text = *std::move(text);
+  scrape::TextParser p(b.text);
+  scrape::Entry e;
+  while (true) {
+    absl::StatusOr<bool> more = p.Next(&e);
+    if (!more.ok() || !*more) break;
+    if (e == scrape::Entry::kSeries) ++b.samples;
+  }
+  // OpenMetrics needs its own spelling of some lines; the captured page is
+  // only measured in the text format.
+  return b;
+}
+
 const Body& GetBody(int which) {
   static const Body* node = new Body(MakeNodeBody());
   static const Body* app = new Body(MakeAppBody());
-  return which == 0 ? *node : *app;
+  static const Body* captured = new Body(LoadCapturedBody());
+  return which == 0 ? *node : which == 1 ? *app : *captured;
+}
+
+const char* BodyName(int which) {
+  return which == 0 ? "node" : which == 1 ? "app" : "captured node_exporter";
 }
 
 void Run(benchmark::State& state, bool openmetrics, bool labels) {
   const Body& b = GetBody(static_cast<int>(state.range(0)));
   const std::string& body = openmetrics ? b.openmetrics : b.text;
+  if (body.empty() || b.samples == 0) {
+    state.SkipWithError("no body (VIGIL_NODE_PAGE unset, or no OpenMetrics form)");
+    return;
+  }
   std::vector<scrape::LabelPair> pairs;
   pairs.reserve(16);
+  const int64_t allocs_before = g_allocs.load();
   for (auto _ : state) {
     std::unique_ptr<scrape::Parser> p;
     if (openmetrics) {
@@ -189,7 +246,70 @@ void Run(benchmark::State& state, bool openmetrics, bool labels) {
       n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["bytes_per_sample"] =
       static_cast<double>(body.size()) / b.samples;
-  state.SetLabel(state.range(0) == 0 ? "node" : "app");
+  state.counters["allocs_per_sample"] =
+      static_cast<double>(g_allocs.load() - allocs_before) / n;
+  state.SetLabel(BodyName(static_cast<int>(state.range(0))));
+}
+
+// One target's scrapes in steady state: the same page every 15 s (values
+// unchanged, so every sample is a cache hit) into a head without WAL.
+void BM_ScrapeLoop(benchmark::State& state) {
+  const Body& b = GetBody(static_cast<int>(state.range(0)));
+  if (b.text.empty() || b.samples == 0) {
+    state.SkipWithError("no body (VIGIL_NODE_PAGE unset)");
+    return;
+  }
+  char tmpl[] = "/tmp/scrape_bench.XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  tsdb::Options o;
+  o.dir = tmpl;
+  o.enable_wal = false;
+  o.background_compaction = false;
+  auto db = tsdb::DB::Open(o);
+  if (!db.ok()) {
+    state.SkipWithError(std::string(db.status().message()).c_str());
+    return;
+  }
+  auto job = std::make_shared<scrape::JobState>();
+  job->config.job_name = "node";
+  scrape::TargetSpec spec;
+  spec.labels = model::Labels::FromPairs({{"job", "node"}, {"instance", "10.0.0.1:9100"}});
+  spec.full = spec.labels;
+  spec.url = "http://10.0.0.1:9100/metrics";
+  spec.interval = absl::Seconds(15);
+  spec.timeout = absl::Seconds(10);
+  tsdb::DB* d = db->get();
+  scrape::ScrapeLoop loop(job, spec, [d] { return d->Appender(); });
+  absl::Time t = absl::FromUnixSeconds(1700000000);
+  // The first scrape fills the cache and creates the series.
+  if (absl::Status s = loop.ProcessBody("text/plain; version=0.0.4", b.text, t, absl::Milliseconds(1));
+      !s.ok()) {
+    state.SkipWithError(std::string(s.message()).c_str());
+    return;
+  }
+  const int64_t allocs_before = g_allocs.load();
+  for (auto _ : state) {
+    t += absl::Seconds(15);
+    absl::Status s = loop.ProcessBody("text/plain; version=0.0.4", b.text, t, absl::Milliseconds(1));
+    if (!s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      break;
+    }
+  }
+  const double n = static_cast<double>(state.iterations()) * b.samples;
+  state.SetItemsProcessed(static_cast<int64_t>(n));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(b.text.size()));
+  state.counters["time_per_sample"] = benchmark::Counter(
+      n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["allocs_per_sample"] =
+      static_cast<double>(g_allocs.load() - allocs_before) / n;
+  state.SetLabel(BodyName(static_cast<int>(state.range(0))));
+  (void)(*db)->Close();
+  (void)RemoveAll(tmpl);
 }
 
 void BM_TextNext(benchmark::State& state) { Run(state, false, false); }
@@ -197,10 +317,11 @@ void BM_TextLabels(benchmark::State& state) { Run(state, false, true); }
 void BM_OpenMetricsNext(benchmark::State& state) { Run(state, true, false); }
 void BM_OpenMetricsLabels(benchmark::State& state) { Run(state, true, true); }
 
-BENCHMARK(BM_TextNext)->Arg(0)->Arg(1);
-BENCHMARK(BM_TextLabels)->Arg(0)->Arg(1);
+BENCHMARK(BM_TextNext)->Arg(0)->Arg(1)->Arg(2);
+BENCHMARK(BM_TextLabels)->Arg(0)->Arg(1)->Arg(2);
 BENCHMARK(BM_OpenMetricsNext)->Arg(0)->Arg(1);
 BENCHMARK(BM_OpenMetricsLabels)->Arg(0)->Arg(1);
+BENCHMARK(BM_ScrapeLoop)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
 }  // namespace vigil::bench

@@ -138,7 +138,6 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
   ++iter_;
   counts_ = ScrapeCounts{};
   cur_refs_.clear();
-  pending_metadata_.clear();
   std::unique_ptr<tsdb::Appender> app = appender_();
   absl::Status err = AppendBody(content_type, body, t, app.get());
   if (err.ok()) {
@@ -150,7 +149,7 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
     // The cache keeps only what the last successful scrape saw.
     absl::erase_if(cache_, [this](const auto& kv) { return kv.second.iter != iter_; });
     absl::MutexLock l(&mu_);
-    metadata_.swap(pending_metadata_);
+    absl::erase_if(metadata_, [this](const auto& kv) { return kv.second.iter != iter_; });
   } else {
     app->Rollback();
     app = appender_();
@@ -382,15 +381,28 @@ void ScrapeLoop::HandOver(ScrapeLoop* next) {
 
 void ScrapeLoop::UpdateMetadata(const Parser& p, Entry e) {
   absl::string_view name = p.MetricName();
-  auto it = pending_metadata_.find(name);
-  if (it == pending_metadata_.end()) {
-    it = pending_metadata_.emplace(std::string(name), MetricMetadata{}).first;
-    it->second.metric = std::string(name);
+  absl::MutexLock l(&mu_);
+  auto it = metadata_.find(name);
+  if (it == metadata_.end()) {
+    it = metadata_.emplace(std::string(name), MetadataEntry{}).first;
+    it->second.md.metric = std::string(name);
+  }
+  MetricMetadata& md = it->second.md;
+  if (it->second.iter != iter_) {
+    // First line of this family in this scrape: forget the old fields.
+    it->second.iter = iter_;
+    md.type = MetricType::kUnknown;
+    md.help.clear();
+    md.unit.clear();
   }
   switch (e) {
-    case Entry::kType: it->second.type = p.Type(); break;
-    case Entry::kHelp: it->second.help = std::string(p.Help()); break;
-    case Entry::kUnit: it->second.unit = std::string(p.Unit()); break;
+    case Entry::kType: md.type = p.Type(); break;
+    case Entry::kHelp:
+      if (md.help != p.Help()) md.help.assign(p.Help().data(), p.Help().size());
+      break;
+    case Entry::kUnit:
+      if (md.unit != p.Unit()) md.unit.assign(p.Unit().data(), p.Unit().size());
+      break;
     default: break;
   }
 }
@@ -404,7 +416,7 @@ std::vector<MetricMetadata> ScrapeLoop::Metadata() const {
   absl::MutexLock l(&mu_);
   std::vector<MetricMetadata> out;
   out.reserve(metadata_.size());
-  for (const auto& [name, md] : metadata_) out.push_back(md);
+  for (const auto& [name, e] : metadata_) out.push_back(e.md);
   std::sort(out.begin(), out.end(),
             [](const MetricMetadata& a, const MetricMetadata& b) { return a.metric < b.metric; });
   return out;

@@ -173,13 +173,17 @@ class ScrapeLoop {
   std::vector<tsdb::SeriesRef> report_refs_;
   std::vector<LabelPair> pairs_;  // Scratch for cache misses.
   ScrapeCounts counts_;
-  // Metadata as parsed in the current scrape, swapped in when it succeeds.
-  absl::flat_hash_map<std::string, MetricMetadata> pending_metadata_;
 
   mutable absl::Mutex mu_;
   TargetStatus status_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, MetricMetadata> metadata_
-      ABSL_GUARDED_BY(mu_);
+  // Metadata by family, updated in place as lines are parsed (unchanged
+  // lines cost a lookup and a compare, no allocation); families a
+  // successful scrape did not mention are dropped.
+  struct MetadataEntry {
+    MetricMetadata md;
+    uint64_t iter = 0;
+  };
+  absl::flat_hash_map<std::string, MetadataEntry> metadata_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace vigil::scrape
