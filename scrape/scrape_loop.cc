@@ -138,6 +138,8 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
   ++iter_;
   counts_ = ScrapeCounts{};
   cur_refs_.clear();
+  // Abseil's clear() frees large tables; size it for this scrape up front.
+  cur_refs_.reserve(prev_refs_.size());
   std::unique_ptr<tsdb::Appender> app = appender_();
   absl::Status err = AppendBody(content_type, body, t, app.get());
   if (err.ok()) {
