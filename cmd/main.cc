@@ -9,6 +9,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "base/logging.h"
+#include "cmd/check_cmd.h"
 #include "cmd/flags.h"
 #include "cmd/serve.h"
 #include "cmd/test_cmd.h"
@@ -23,6 +24,7 @@ constexpr char kUsage[] =
     "  vigil serve [flags]   run the database (remote-write receiver and storage)\n"
     "  vigil tsdb list|analyze|check|dump DIR   inspect blocks (vigil tsdb for details)\n"
     "  vigil test promql FILE...   run PromQL test scripts (Prometheus's format)\n"
+    "  vigil check config FILE...  check config files (as promtool check config)\n"
     "  vigil version         print the version\n"
     "  vigil --help          list every flag with its default\n";
 
@@ -52,6 +54,7 @@ int main(int argc, char** argv) {
   }
   if (cmd == "tsdb") return vigil::RunTsdbCommand(argc - 1, argv + 1);
   if (cmd == "test") return vigil::RunTestCommand(argc - 1, argv + 1);
+  if (cmd == "check") return vigil::RunCheckCommand(argc - 1, argv + 1);
   if (cmd == "serve") {
     if (argc > 2) {
       std::fprintf(stderr, "vigil serve: unexpected argument '%s'\n", argv[2]);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,8 +99,10 @@ std::string DurationErrorSuffix(DurationError e) {
   return "";
 }
 
-// Parses a duration field. A null value leaves `*out` at zero, which the
-// caller turns into the default, as Prometheus does for "0".
+}  // namespace
+
+namespace internal {
+
 absl::Status DurationField(absl::string_view file, const Field& f,
                            absl::Duration* out) {
   *out = absl::ZeroDuration();
@@ -120,32 +123,23 @@ absl::Status DurationField(absl::string_view file, const Field& f,
   return absl::OkStatus();
 }
 
+}  // namespace internal
+
+namespace {
+
+using internal::DurationField;
+
 absl::Status ParseExternalLabels(absl::string_view file, const Field& section,
                                  model::Labels* out) {
-  std::vector<std::pair<std::string, std::string>> pairs;
-  RETURN_IF_ERROR(internal::ForEachField(
-      file, section.value, section.line, "external_labels",
-      [&](const Field& f) -> absl::Status {
-        if (!model::IsValidLabelName(f.name)) {
-          return ErrorAtLine(file, f.line,
-                             absl::StrCat(Quote(f.name),
-                                          " is not a valid label name in "
-                                          "external_labels"));
-        }
-        ASSIGN_OR_RETURN(std::string value, internal::StringValue(file, f));
-        if (!model::IsValidUtf8(value)) {
-          return ErrorAtLine(
-              file, f.value_line,
-              absl::StrCat("value of external label ", Quote(f.name),
-                           " is not valid UTF-8"));
-        }
-        pairs.emplace_back(f.name, std::move(value));
-        return absl::OkStatus();
-      }));
-  std::vector<std::pair<absl::string_view, absl::string_view>> views(
-      pairs.begin(), pairs.end());
-  *out = model::Labels::FromPairs(views);
-  return absl::OkStatus();
+  return internal::LabelSetField(
+      file, section, " in external_labels",
+      [&](const Field& f, absl::string_view value) -> absl::Status {
+        if (model::IsValidUtf8(value)) return absl::OkStatus();
+        return ErrorAtLine(file, f.value_line,
+                           absl::StrCat("value of external label ",
+                                        Quote(f.name), " is not valid UTF-8"));
+      },
+      out);
 }
 
 absl::Status ParseGlobal(absl::string_view file, const Field& section,
@@ -289,6 +283,9 @@ absl::StatusOr<Config> ParseConfigUnguarded(absl::string_view yaml,
         "a config file must be a mapping of sections (global, "
         "scrape_configs, ...)");
   }
+  // Parsed after the loop: jobs take their defaults from `global`, which
+  // may come later in the file.
+  std::optional<Field> scrape_section;
   RETURN_IF_ERROR(internal::ForEachField(
       filename, root, internal::LineOf(root), "the top level of the config",
       [&](const Field& f) -> absl::Status {
@@ -296,6 +293,7 @@ absl::StatusOr<Config> ParseConfigUnguarded(absl::string_view yaml,
         if (f.name == "rule_files") {
           return ParseRuleFiles(filename, f, &c.rule_files);
         }
+        if (f.name == "scrape_configs") scrape_section = f;
         for (const RawSectionSpec& spec : kRawSections) {
           if (f.name == spec.name)
             return ParseRawSection(filename, f, spec, &c);
@@ -303,6 +301,11 @@ absl::StatusOr<Config> ParseConfigUnguarded(absl::string_view yaml,
         return internal::UnknownField(filename, f,
                                       "the top level of the config");
       }));
+  if (scrape_section.has_value()) {
+    RETURN_IF_ERROR(internal::ParseScrapeConfigs(
+        filename, *scrape_section, c.global.scrape_interval,
+        c.global.scrape_timeout, &c.scrapes));
+  }
   return c;
 }
 
@@ -337,6 +340,23 @@ void EmitNode(YAML::Emitter& out, const YAML::Node& n) {
       out << YAML::Null;
       return;
   }
+}
+
+// Prometheus's SetDirectory for an HTTP client config: its file paths are
+// relative to the config file.
+void ResolvePaths(absl::string_view dir, HttpClientConfig* http) {
+  if (http->basic_auth.has_value()) {
+    BasicAuth& b = *http->basic_auth;
+    b.password_file = internal::JoinDir(dir, b.password_file);
+  }
+  if (http->authorization.has_value()) {
+    Authorization& a = *http->authorization;
+    a.credentials_file = internal::JoinDir(dir, a.credentials_file);
+  }
+  TlsClientConfig& t = http->tls;
+  t.ca_file = internal::JoinDir(dir, t.ca_file);
+  t.cert_file = internal::JoinDir(dir, t.cert_file);
+  t.key_file = internal::JoinDir(dir, t.key_file);
 }
 
 }  // namespace
@@ -383,6 +403,13 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   std::string dir = internal::DirName(path);
   for (std::string& rf : c.rule_files) rf = internal::JoinDir(dir, rf);
   c.global.query_log_file = internal::JoinDir(dir, c.global.query_log_file);
+  for (ScrapeConfig& sc : c.scrapes) {
+    ResolvePaths(dir, &sc.http);
+    for (FileSdConfig& fsd : sc.file_sd_configs) {
+      for (std::string& f : fsd.files) f = internal::JoinDir(dir, f);
+    }
+    for (HttpSdConfig& hsd : sc.http_sd_configs) ResolvePaths(dir, &hsd.http);
+  }
   return c;
 }
 

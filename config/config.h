@@ -1,7 +1,8 @@
 // The main configuration file (--config): Prometheus 2.42's config schema
 // plus Vigil's own sections. This layer checks the top-level shape and
-// parses `global` and `rule_files`; the other sections are kept as parsed
-// YAML for the modules that will interpret them.
+// parses `global`, `rule_files` and `scrape_configs` (config/scrape_config.h);
+// the other sections are kept as parsed YAML for the modules that will
+// interpret them.
 //
 // Every error is InvalidArgument "<file>:<line>: <what>". No exception leaves
 // this module.
@@ -14,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "config/scrape_config.h"
 #include "model/labels.h"
 #include "yaml-cpp/yaml.h"
 
@@ -63,9 +65,14 @@ struct Config {
   // makes relative ones relative to the config file's directory.
   std::vector<std::string> rule_files;
 
+  // The scrape_configs section, parsed and validated, in file order, with
+  // each job's interval and timeout defaulted from `global`.
+  std::vector<ScrapeConfig> scrapes;
+
   // Prometheus sections. The lists (scrape_configs, remote_write,
   // remote_read) are checked to be lists and the others to be mappings; a
   // key with nothing under it is a present, empty (Null) section.
+  // scrape_configs is also kept raw, for FormatConfig.
   RawSection scrape_configs;
   RawSection alerting;
   RawSection remote_write;
@@ -85,8 +92,11 @@ struct Config {
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml,
                                    absl::string_view filename);
 
-// Reads and parses `path`, then resolves relative rule_files and
-// query_log_file against the directory of `path`, as Prometheus does.
+// Reads and parses `path`, then resolves relative paths against the
+// directory of `path`, as Prometheus does: rule_files, query_log_file, and in
+// each scrape job (and its http_sd_configs) password_file,
+// credentials_file (bearer_token_file becomes one), the tls_config files and
+// the file_sd_configs files.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
 // The config as YAML, with the global defaults spelled out and the raw

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "model/labels.h"
 
@@ -57,6 +59,8 @@ struct BasicAuth {
   std::string password;
   // Resolved against the config file's directory; read at each request.
   std::string password_file;
+
+  friend bool operator==(const BasicAuth&, const BasicAuth&) = default;
 };
 
 // `authorization` (or the older `bearer_token` / `bearer_token_file`, which
@@ -65,6 +69,8 @@ struct Authorization {
   std::string type = "Bearer";
   std::string credentials;
   std::string credentials_file;  // Resolved like password_file.
+
+  friend bool operator==(const Authorization&, const Authorization&) = default;
 };
 
 struct TlsClientConfig {
@@ -74,6 +80,10 @@ struct TlsClientConfig {
   std::string server_name;  // Empty: the URL's host.
   bool insecure_skip_verify = false;
   std::string min_version;  // "", "TLS10" ... "TLS13".
+  std::string max_version;  // Likewise; "" is the library's newest.
+
+  friend bool operator==(const TlsClientConfig&,
+                         const TlsClientConfig&) = default;
 };
 
 // Prometheus's common HTTPClientConfig, the subset Vigil implements.
@@ -84,6 +94,9 @@ struct HttpClientConfig {
   bool follow_redirects = true;
   bool enable_http2 = true;  // Accepted; Vigil speaks HTTP/1.1.
   std::string proxy_url;     // Accepted; not supported yet (load error if set).
+
+  friend bool operator==(const HttpClientConfig&,
+                         const HttpClientConfig&) = default;
 };
 
 // One static_configs entry, and what every discoverer produces: targets
@@ -94,6 +107,8 @@ struct TargetGroup {
   model::Labels labels;
   // Identifies the group within its provider ("0", "file.yml:1", ...).
   std::string source;
+
+  friend bool operator==(const TargetGroup&, const TargetGroup&) = default;
 };
 
 struct FileSdConfig {
@@ -143,6 +158,15 @@ struct ScrapeConfig {
 // Equal when every field but `line` is equal: a reload keeps the scrape
 // loops of a job whose config compares equal.
 bool SameScrapeConfig(const ScrapeConfig& a, const ScrapeConfig& b);
+
+// Parses a YAML (or JSON, which yaml-cpp reads as YAML) list of target
+// groups, {targets: [...], labels: {...}}, as static_configs entries and
+// file SD files hold them: label names must be valid, and a null entry is
+// an error. With `strict` (YAML files) unknown fields are errors; without
+// (JSON files, as Go's encoding/json reads them) they are ignored. Group i
+// gets source "<i>". Errors are InvalidArgument "<filename>:<line>: ...".
+absl::StatusOr<std::vector<TargetGroup>> ParseTargetGroups(
+    absl::string_view text, absl::string_view filename, bool strict);
 
 }  // namespace vigil::config
 

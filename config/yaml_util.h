@@ -4,14 +4,22 @@
 #ifndef VIGIL_CONFIG_YAML_UTIL_H_
 #define VIGIL_CONFIG_YAML_UTIL_H_
 
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "model/labels.h"
 #include "yaml-cpp/yaml.h"
+
+namespace vigil::config {
+struct ScrapeConfig;
+}  // namespace vigil::config
 
 namespace vigil::config::internal {
 
@@ -60,6 +68,46 @@ absl::Status UnknownField(absl::string_view file, const Field& f,
 
 // The text of a scalar value; "" for null. Fails for sequences and mappings.
 absl::StatusOr<std::string> StringValue(absl::string_view file, const Field& f);
+
+// Scalar fields read as Go's yaml.v2 reads them into Prometheus's types. A
+// null value gives the zero value (false, 0, empty), as yaml.v2 does.
+//
+// A plain YAML 1.1 boolean: y, yes, on, true (any of their usual cases) or
+// n, no, off, false. Quoted text and numbers are errors.
+absl::Status BoolField(absl::string_view file, const Field& f, bool* out);
+// A plain non-negative integer (decimal, 0x, 0o, 0b or leading-0 octal, '_'
+// ignored), or a float, truncated.
+absl::Status UintField(absl::string_view file, const Field& f, uint64_t* out);
+// A byte size as Go's units.Base2Bytes reads it (Prometheus's
+// body_size_limit): "10MB", "1KiB", "1.5GB", "0"; KB and KiB both mean 1024.
+absl::Status BytesField(absl::string_view file, const Field& f, int64_t* out);
+// A list of scalars; a null entry is "", a null list is empty.
+absl::Status StringListField(absl::string_view file, const Field& f,
+                             std::vector<std::string>* out);
+
+// A mapping of label names to scalar values, as Prometheus's LabelSet: each
+// name must be valid (else `"<name>" is not a valid label name<suffix>`).
+// `check_value`, when given, may refuse a value. Empty values drop their
+// label, as model::Labels does.
+absl::Status LabelSetField(
+    absl::string_view file, const Field& f, absl::string_view suffix,
+    const std::function<absl::Status(const Field&, absl::string_view)>&
+        check_value,
+    model::Labels* out);
+
+// Parses a Prometheus duration field (see ParseDuration in config.h). A null
+// value gives zero, which callers treat as "not set", as Prometheus does.
+// Defined in config.cc.
+absl::Status DurationField(absl::string_view file, const Field& f,
+                           absl::Duration* out);
+
+// Parses the scrape_configs section (`section` is its top-level field) into
+// `out`, with each job's unset scrape_interval and scrape_timeout defaulted
+// from `global` as Prometheus does. Defined in scrape_config.cc.
+absl::Status ParseScrapeConfigs(absl::string_view file, const Field& section,
+                                absl::Duration global_interval,
+                                absl::Duration global_timeout,
+                                std::vector<ScrapeConfig>* out);
 
 // Runs `fn`, turning any exception that escapes it (yaml-cpp throws on
 // conversions and iteration of malformed nodes; the standard library on

@@ -1,7 +1,7 @@
 // Service discovery: for each scrape job, the target groups of its
 // static_configs, file_sd_configs and http_sd_configs, kept current.
 //
-// File SD re-reads its files when they change (checked every few seconds
+// File SD re-reads its files when they change (checked every second
 // by modification time and size, and at least every refresh_interval) and
 // when files appear or vanish under a glob; HTTP SD fetches its URL every
 // refresh_interval. A provider that fails keeps its last good groups and
@@ -41,10 +41,22 @@ absl::StatusOr<std::vector<config::TargetGroup>> ParseFileSd(
 absl::StatusOr<std::vector<config::TargetGroup>> ParseHttpSd(
     absl::string_view body, absl::string_view url);
 
+// Checks an HTTP SD response as Prometheus does, then parses its body with
+// ParseHttpSd: the status must be 200 ("server returned HTTP status 404 Not
+// Found" otherwise) and Content-Type application/json, optionally with
+// charset=utf-8 (`unsupported content type "text/plain"` otherwise). A body
+// of `[]` or `null` means no groups.
+absl::StatusOr<std::vector<config::TargetGroup>> ParseHttpSdResponse(
+    const HttpClient::Response& response, absl::string_view url);
+
 class Discovery {
  public:
   // Called (on the discovery thread) with job name -> every target group
-  // of that job, whenever any group changes, and once after Start().
+  // of that job (static groups first, then each file_sd_config's, then each
+  // http_sd_config's; a job without groups maps to an empty list). Called
+  // once after the first ApplyConfig, when every provider has made its
+  // first read (or failed it), and after that whenever the map changes,
+  // never twice in a row with an equal map. Must not call Stop().
   using UpdateFn = std::function<void(
       const std::map<std::string, std::vector<config::TargetGroup>>&)>;
 
@@ -59,9 +71,15 @@ class Discovery {
   // groups; the callback runs soon after with the new state.
   void ApplyConfig(const std::vector<config::ScrapeConfig>& jobs);
 
-  // Refreshes every provider now and waits for it (tests).
+  // Re-reads every file and fetches every URL now, and returns once that
+  // is done and the callback (if the map changed) has returned (tests,
+  // config reload). Returns at once before the first ApplyConfig or after
+  // Stop().
   void RefreshNow();
 
+  // Stops the discovery thread (an HTTP SD fetch in flight is abandoned)
+  // and joins it: no callback runs after Stop() returns. Idempotent; later
+  // ApplyConfig calls do nothing.
   void Stop();
 
  private:

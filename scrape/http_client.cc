@@ -1,16 +1,19 @@
 // The only translation unit in scrape/ that includes Boost.Beast and Asio.
 //
-// Each request is one Call: a heap object that owns its socket (plain or
-// TLS), resolver, deadline timer, parser and buffers, and runs every step on
-// its own strand. Whatever finishes first (the response, an error, the
-// deadline timer or the client's destructor) calls Finish(), which closes the
-// socket so that pending operations complete with an error their handlers
-// ignore, and runs the callback once.
+// Each request is one Call: a heap object that owns its resolver, deadline
+// timer, parser and buffers, and runs every step on its own strand. It
+// borrows a Connection (plain or TLS socket) from the ConnectionPool or
+// opens one, and gives it back when the response was read whole and both
+// sides allow keep-alive. Whatever finishes first (the response, an error,
+// the deadline timer or the client's destructor) calls Finish(), which
+// closes a connection still held so that pending operations complete with
+// an error their handlers ignore, and runs the callback once.
 #include "scrape/http_client.h"
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -19,9 +22,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <future>
 #include <limits>
+#include <list>
 #include <optional>
 #include <thread>
 
@@ -463,14 +468,249 @@ class TlsContextCache {
 };
 
 // ---------------------------------------------------------------------------
+// Connections
+
+using Strand = asio::strand<asio::io_context::executor_type>;
+using TlsStream = asio::ssl::stream<tcp::socket>;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// One TCP connection, plain or TLS. A Call owns it while a request runs on
+// it; between requests it may sit idle in the ConnectionPool, never both.
+// Its sockets run on the I/O context's executor rather than a strand, so
+// that it can move from Call to Call: the owner binds every handler to its
+// own strand.
+class Connection {
+ public:
+  // A TLS connection when `ssl_ctx` is set, else a plain one. `key` is the
+  // pool key of the Call that opens it.
+  Connection(asio::io_context& ioc, std::string key, std::shared_ptr<asio::ssl::context> ssl_ctx)
+      : key_(std::move(key)), ssl_ctx_(std::move(ssl_ctx)) {
+    if (ssl_ctx_ != nullptr) {
+      tls_.emplace(ioc, *ssl_ctx_);
+    } else {
+      socket_.emplace(ioc);
+    }
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const std::string& key() const { return key_; }
+  bool is_tls() const { return tls_.has_value(); }
+  // REQUIRES: is_tls().
+  TlsStream& tls() { return *tls_; }
+  tcp::socket& lowest() { return tls_.has_value() ? tls_->next_layer() : *socket_; }
+
+  // Runs `fn` with the stream HTTP goes through.
+  template <typename Fn>
+  void WithStream(Fn&& fn) {
+    if (tls_.has_value()) {
+      fn(*tls_);
+    } else {
+      fn(*socket_);
+    }
+  }
+
+  // Closes the socket: pending operations complete with an error.
+  void Close() {
+    ErrorCode ec;
+    lowest().close(ec);
+  }
+
+  // Whether OpenSSL holds decrypted bytes nobody has read (more than the
+  // response arrived): such a connection cannot carry another exchange.
+  bool HasBufferedInput() { return tls_.has_value() && SSL_pending(tls_->native_handle()) > 0; }
+
+ private:
+  friend class ConnectionPool;
+
+  const std::string key_;
+  const std::shared_ptr<asio::ssl::context> ssl_ctx_;  // Outlives tls_.
+  // Exactly one is set.
+  std::optional<tcp::socket> socket_;
+  std::optional<TlsStream> tls_;
+
+  // Pool bookkeeping, guarded by the pool's mutex (not annotated: it is
+  // another object's).
+  bool idle_ = false;
+  // Bumped whenever the connection enters or leaves the pool, so that a
+  // late handler of an earlier idle spell is recognised and ignored.
+  uint64_t idle_epoch_ = 0;
+  SteadyTime idle_since_;
+  std::list<std::shared_ptr<Connection>>::iterator lru_pos_;
+  char probe_byte_ = 0;
+};
+
+struct PoolLimits {
+  size_t max_idle_per_key = 0;
+  size_t max_idle = 0;
+  absl::Duration idle_timeout;
+};
+
+// Idle keep-alive connections by key (scheme, host, port and, for TLS, the
+// TLS context and server name), kept as Go's http.Transport keeps them: at
+// most max_idle_per_key per key (a connection coming back to a full key is
+// closed) and max_idle in all (the one idle longest is closed to make
+// room). An idle connection is closed after idle_timeout, and as soon as
+// the server closes it or sends anything: each has a pending MSG_PEEK read
+// while idle, which must not complete.
+//
+// Thread-safe: Calls on any network thread take and return connections,
+// and the pool's own handlers (the idle reads, the expiry timer) take mu_
+// too. Every use of an idle connection's socket and of the timer happens
+// under mu_.
+class ConnectionPool {
+ public:
+  ConnectionPool(asio::io_context& ioc, PoolLimits limits) : limits_(limits), timer_(ioc) {}
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // The most recently returned idle connection for `key`, now owned by the
+  // caller, or null. The connection may still turn out closed by the server
+  // (it may be closing it right now): the caller retries on a new one.
+  std::shared_ptr<Connection> Take(const std::string& key) ABSL_LOCKS_EXCLUDED(mu_) {
+    const SteadyTime now = std::chrono::steady_clock::now();
+    absl::MutexLock lock(&mu_);
+    auto it = by_key_.find(key);
+    if (it == by_key_.end()) return nullptr;
+    std::vector<std::shared_ptr<Connection>>& idle = it->second;
+    std::shared_ptr<Connection> found;
+    while (found == nullptr && !idle.empty()) {
+      std::shared_ptr<Connection> c = std::move(idle.back());
+      idle.pop_back();
+      Unlink(*c);
+      if (Expired(*c, now)) {
+        c->Close();
+        continue;
+      }
+      // Stops the idle read; its handler then finds the epoch changed.
+      ErrorCode ignored;
+      c->lowest().cancel(ignored);
+      found = std::move(c);
+    }
+    if (idle.empty()) by_key_.erase(it);
+    return found;
+  }
+
+  // Keeps `conn` idle for a later Take, or closes it when the pool is
+  // closed or its key is full.
+  // REQUIRES: the last exchange on `conn` is complete (no operation
+  // pending, no unread bytes) and both sides allow keep-alive.
+  void Put(std::shared_ptr<Connection> conn) ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (closed_ || limits_.max_idle == 0 || limits_.max_idle_per_key == 0) return conn->Close();
+    auto it = by_key_.find(conn->key());
+    if (it != by_key_.end() && it->second.size() >= limits_.max_idle_per_key) return conn->Close();
+    if (lru_.size() >= limits_.max_idle) Evict(lru_.front());
+    Connection& c = *conn;
+    c.idle_ = true;
+    ++c.idle_epoch_;
+    c.idle_since_ = std::chrono::steady_clock::now();
+    c.lru_pos_ = lru_.insert(lru_.end(), conn);
+    // An idle connection must stay silent: a FIN, a reset or unsolicited
+    // bytes complete this peek (at once if they already arrived), and its
+    // handler closes the connection. Started under mu_, so that no Take
+    // can hand the socket out while the operation starts.
+    c.lowest().async_receive(asio::buffer(&c.probe_byte_, 1), tcp::socket::message_peek,
+                             [this, conn, epoch = c.idle_epoch_](const ErrorCode&, size_t) {
+                               OnIdleReadable(conn, epoch);
+                             });
+    by_key_[c.key()].push_back(std::move(conn));
+    ArmTimer();
+  }
+
+  // Closes every idle connection; later Puts close theirs.
+  void CloseAll() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    closed_ = true;
+    for (const std::shared_ptr<Connection>& c : lru_) {
+      c->idle_ = false;
+      ++c->idle_epoch_;
+      c->Close();
+    }
+    lru_.clear();
+    by_key_.clear();
+    timer_.cancel();
+  }
+
+  int64_t idle() const ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int64_t>(lru_.size());
+  }
+
+ private:
+  bool Expired(const Connection& c, SteadyTime now) const {
+    return limits_.idle_timeout < kNoDeadline &&
+           now - c.idle_since_ >= absl::ToChronoNanoseconds(limits_.idle_timeout);
+  }
+
+  // Takes `c` off the LRU list (not off by_key_).
+  void Unlink(Connection& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    c.idle_ = false;
+    ++c.idle_epoch_;
+    lru_.erase(c.lru_pos_);
+  }
+
+  // Closes the idle connection `conn` and forgets it.
+  void Evict(std::shared_ptr<Connection> conn) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Unlink(*conn);
+    auto it = by_key_.find(conn->key());
+    if (it != by_key_.end()) {
+      std::vector<std::shared_ptr<Connection>>& idle = it->second;
+      idle.erase(std::remove(idle.begin(), idle.end(), conn), idle.end());
+      if (idle.empty()) by_key_.erase(it);
+    }
+    conn->Close();
+  }
+
+  void OnIdleReadable(const std::shared_ptr<Connection>& conn, uint64_t epoch)
+      ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (!conn->idle_ || conn->idle_epoch_ != epoch) return;  // Taken since.
+    Evict(conn);
+  }
+
+  // Runs the timer to the expiry of the connection idle longest, unless
+  // it already runs (to an earlier time: later Puts expire later).
+  void ArmTimer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (timer_armed_ || lru_.empty() || limits_.idle_timeout >= kNoDeadline) return;
+    timer_armed_ = true;
+    timer_.expires_at(lru_.front()->idle_since_ +
+                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          absl::ToChronoNanoseconds(limits_.idle_timeout)));
+    timer_.async_wait([this](const ErrorCode&) { OnTimer(); });
+  }
+
+  void OnTimer() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    timer_armed_ = false;
+    if (closed_) return;
+    const SteadyTime now = std::chrono::steady_clock::now();
+    while (!lru_.empty() && Expired(*lru_.front(), now)) Evict(lru_.front());
+    ArmTimer();
+  }
+
+  const PoolLimits limits_;
+  mutable absl::Mutex mu_;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Idle connections per key, least recently returned first.
+  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<Connection>>> by_key_
+      ABSL_GUARDED_BY(mu_);
+  // Every idle connection, least recently returned first.
+  std::list<std::shared_ptr<Connection>> lru_ ABSL_GUARDED_BY(mu_);
+  asio::steady_timer timer_ ABSL_GUARDED_BY(mu_);
+  bool timer_armed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// ---------------------------------------------------------------------------
 // Requests
 
 class Call;
 
 // What calls share: the I/O context, the registry of calls in flight (for
-// cancellation at destruction) and the TLS contexts.
+// cancellation at destruction), the TLS contexts and the idle connections.
 struct ClientState {
-  explicit ClientState(int threads) : ioc(threads) {}
+  ClientState(int threads, bool keep_alive_enabled, PoolLimits limits)
+      : ioc(threads), keep_alive(keep_alive_enabled), pool(ioc, limits) {}
 
   void Unregister(Call* call) {
     absl::MutexLock lock(&mu);
@@ -479,13 +719,12 @@ struct ClientState {
 
   asio::io_context ioc;
   TlsContextCache tls;
+  const bool keep_alive;
+  ConnectionPool pool;  // After ioc: its sockets go first.
   absl::Mutex mu;
   bool stopping ABSL_GUARDED_BY(mu) = false;
   absl::flat_hash_map<Call*, std::weak_ptr<Call>> calls ABSL_GUARDED_BY(mu);
 };
-
-using Strand = asio::strand<asio::io_context::executor_type>;
-using TlsStream = asio::ssl::stream<tcp::socket>;
 
 // One GET, followed through its redirects. Every member function runs on
 // strand_ (or before any operation has started); Finish() is the single way
@@ -534,21 +773,35 @@ class Call : public std::enable_shared_from_this<Call> {
     return absl::StrCat("Get \"", url_.redacted, "\": ", what);
   }
 
-  tcp::socket& Lowest() { return tls_.has_value() ? tls_->next_layer() : *socket_; }
-
+  // `fn` as a handler of an operation on conn_ in exchange `exchange_`:
+  // it runs on strand_ and is dropped once the call is done or has moved
+  // to another connection.
   template <typename Fn>
-  void WithStream(Fn&& fn) {
-    if (tls_.has_value()) {
-      fn(*tls_);
-    } else {
-      fn(*socket_);
-    }
+  auto ForExchange(Fn fn) {
+    return asio::bind_executor(
+        strand_, [self = shared_from_this(), exchange = exchange_, fn = std::move(fn)](
+                     const ErrorCode& ec, auto&&...) {
+          if (self->done_ || exchange != self->exchange_) return;
+          fn(self.get(), ec);
+        });
   }
 
-  void CloseConnection() {
-    ErrorCode ec;
-    if (socket_.has_value()) socket_->close(ec);
-    if (tls_.has_value()) tls_->next_layer().close(ec);
+  void DropConnection() {
+    if (conn_ == nullptr) return;
+    conn_->Close();
+    conn_.reset();
+  }
+
+  // Hands conn_ to the pool when the exchange on it ended cleanly and both
+  // sides allow another one, else closes it.
+  void ReleaseConnection() {
+    if (conn_ == nullptr) return;
+    const bool reusable = client_->keep_alive && parser_.has_value() && parser_->is_done() &&
+                          parser_->keep_alive() && buffer_.size() == 0 &&
+                          !conn_->HasBufferedInput();
+    if (!reusable) return DropConnection();
+    client_->pool.Put(std::move(conn_));
+    conn_.reset();
   }
 
   void Finish(absl::StatusOr<HttpClient::Response> result) {
@@ -556,50 +809,93 @@ class Call : public std::enable_shared_from_this<Call> {
     done_ = true;
     timer_.cancel();
     resolver_.cancel();
-    CloseConnection();
+    DropConnection();
     client_->Unregister(this);
     HttpClient::Callback cb = std::move(done_cb_);
     cb(std::move(result));
   }
 
-  // One hop: parse `url`, build the request, connect.
+  // Where connections for url_ come from and go back to: the origin and,
+  // for TLS, the context (CA, client certificate, verification, minimum
+  // version) and the server name. Credentials do not matter.
+  std::string PoolKey() const {
+    std::string key = absl::StrCat(url_.scheme, "\n", url_.host, "\n", url_.port);
+    if (url_.tls) {
+      absl::StrAppend(&key, "\n", reinterpret_cast<uintptr_t>(ssl_ctx_.get()), "\n",
+                      request_.http.tls.server_name);
+    }
+    return key;
+  }
+
+  // One hop: parse `url`, build the request, send it on an idle connection
+  // or a new one.
   void StartAttempt(const std::string& url) {
+    DropConnection();
     absl::StatusOr<Url> parsed = ParseUrl(url);
     if (!parsed.ok()) return Finish(parsed.status());
     url_ = *std::move(parsed);
+    ssl_ctx_.reset();
     if (url_.tls) {
       absl::StatusOr<std::shared_ptr<asio::ssl::context>> ctx = client_->tls.Get(request_.http.tls);
       if (!ctx.ok()) return Finish(ctx.status());
       ssl_ctx_ = *std::move(ctx);
     }
     if (absl::Status s = BuildRequest(); !s.ok()) return Finish(s);
+    pool_key_ = PoolKey();
+    if (client_->keep_alive) {
+      if (std::shared_ptr<Connection> idle = client_->pool.Take(pool_key_)) {
+        BeginExchange(std::move(idle), /*reused=*/true);
+        return Write();
+      }
+    }
+    Connect();
+  }
 
+  // Makes `conn` the connection of a new exchange (handlers of the last
+  // one are ignored from now on).
+  void BeginExchange(std::shared_ptr<Connection> conn, bool reused) {
+    DropConnection();
+    conn_ = std::move(conn);
+    reused_ = reused;
+    ++exchange_;
+    received_ = false;
     parser_.reset();
     buffer_.clear();
     buffer_.reserve(kReadBufferBytes);
-    socket_.reset();
-    tls_.reset();
-    if (url_.tls) {
-      tls_.emplace(strand_, *ssl_ctx_);
-    } else {
-      socket_.emplace(strand_);
-    }
+  }
+
+  // Opens a new connection for the current hop.
+  void Connect() {
+    BeginExchange(std::make_shared<Connection>(client_->ioc, pool_key_,
+                                               url_.tls ? ssl_ctx_ : nullptr),
+                  /*reused=*/false);
     ErrorCode ec;
     const asio::ip::address addr = asio::ip::make_address(url_.host, ec);
     if (!ec) {
       int port = 0;
       absl::SimpleAtoi(url_.port, &port);
-      Lowest().async_connect(tcp::endpoint(addr, static_cast<uint16_t>(port)),
-                             [self = shared_from_this()](const ErrorCode& connect_ec) {
-                               self->OnConnected(connect_ec);
-                             });
+      conn_->lowest().async_connect(
+          tcp::endpoint(addr, static_cast<uint16_t>(port)),
+          ForExchange([](Call* self, const ErrorCode& ec) { self->OnConnected(ec); }));
       return;
     }
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](const ErrorCode& resolve_ec,
-                                                        tcp::resolver::results_type results) {
-                              self->OnResolved(resolve_ec, std::move(results));
-                            });
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this(), exchange = exchange_](const ErrorCode& resolve_ec,
+                                                          tcp::resolver::results_type results) {
+          if (self->done_ || exchange != self->exchange_) return;
+          self->OnResolved(resolve_ec, std::move(results));
+        });
+  }
+
+  // A request sent on an idle connection failed before any byte of the
+  // response came back: the server closed the connection while it was idle
+  // (or as the request arrived), so the request never ran. As Go does for
+  // a GET, it is sent again, once, on a new connection.
+  void RetryOnNewConnection() { Connect(); }
+
+  bool NothingReceived() const {
+    return !received_ && buffer_.size() == 0 && !(parser_.has_value() && parser_->got_some());
   }
 
   absl::Status BuildRequest() {
@@ -610,8 +906,9 @@ class Call : public std::enable_shared_from_this<Call> {
     req_.set(http::field::host, url_.authority);
     req_.set(http::field::user_agent, kUserAgent);
     if (request_.accept_gzip) req_.set(http::field::accept_encoding, "gzip");
-    // No keep-alive pool: let the server free the connection right away.
-    req_.set(http::field::connection, "close");
+    // HTTP/1.1 keeps the connection by default; without a pool, let the
+    // server free it right away.
+    if (!client_->keep_alive) req_.set(http::field::connection, "close");
 
     const config::HttpClientConfig& hc = request_.http;
     if (hc.basic_auth.has_value()) {
@@ -651,31 +948,28 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   void OnResolved(const ErrorCode& ec, tcp::resolver::results_type results) {
-    if (done_) return;
     if (ec) {
       return Finish(absl::UnavailableError(
           Prefixed(absl::StrCat("dial tcp: lookup ", url_.host, ": ", OsMessage(ec)))));
     }
-    asio::async_connect(Lowest(), results,
-                        [self = shared_from_this()](const ErrorCode& ec, const tcp::endpoint&) {
-                          self->OnConnected(ec);
-                        });
+    asio::async_connect(
+        conn_->lowest(), results,
+        ForExchange([](Call* self, const ErrorCode& ec) { self->OnConnected(ec); }));
   }
 
   void OnConnected(const ErrorCode& ec) {
-    if (done_) return;
     if (ec) {
       return Finish(absl::UnavailableError(Prefixed(absl::StrCat(
           "dial tcp ", url_.host.find(':') == std::string::npos ? url_.host : "[" + url_.host + "]",
           ":", url_.port, ": connect: ", OsMessage(ec)))));
     }
     ErrorCode ignored;
-    Lowest().set_option(tcp::no_delay(true), ignored);
-    if (!tls_.has_value()) return Write();
+    conn_->lowest().set_option(tcp::no_delay(true), ignored);
+    if (!conn_->is_tls()) return Write();
     if (absl::Status s = SetUpTls(); !s.ok()) return Finish(s);
-    tls_->async_handshake(
+    conn_->tls().async_handshake(
         asio::ssl::stream_base::client,
-        [self = shared_from_this()](const ErrorCode& ec) { self->OnHandshake(ec); });
+        ForExchange([](Call* self, const ErrorCode& ec) { self->OnHandshake(ec); }));
   }
 
   // SNI and the name the peer certificate must carry.
@@ -685,7 +979,7 @@ class Call : public std::enable_shared_from_this<Call> {
     ErrorCode ec;
     asio::ip::make_address(name, ec);
     const bool is_ip = !ec;
-    SSL* ssl = tls_->native_handle();
+    SSL* ssl = conn_->tls().native_handle();
     // RFC 6066: SNI carries host names only.
     if (!is_ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1) {
       return absl::InvalidArgumentError(absl::StrCat("invalid TLS server name \"", name, "\""));
@@ -703,9 +997,8 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   void OnHandshake(const ErrorCode& ec) {
-    if (done_) return;
     if (ec) {
-      const long verify = SSL_get_verify_result(tls_->native_handle());
+      const long verify = SSL_get_verify_result(conn_->tls().native_handle());
       if (verify != X509_V_OK) {
         return Finish(absl::UnavailableError(Prefixed(absl::StrCat(
             "tls: failed to verify certificate: x509: ", X509_verify_cert_error_string(verify)))));
@@ -717,16 +1010,15 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   void Write() {
-    WithStream([this](auto& stream) {
-      http::async_write(stream, req_, [self = shared_from_this()](const ErrorCode& ec, size_t) {
-        self->OnWrite(ec);
-      });
+    conn_->WithStream([this](auto& stream) {
+      http::async_write(stream, req_,
+                        ForExchange([](Call* self, const ErrorCode& ec) { self->OnWrite(ec); }));
     });
   }
 
   void OnWrite(const ErrorCode& ec) {
-    if (done_) return;
     if (ec) {
+      if (reused_) return RetryOnNewConnection();
       return Finish(absl::UnavailableError(Prefixed(absl::StrCat("write: ", OsMessage(ec)))));
     }
     Read();
@@ -751,10 +1043,9 @@ class Call : public std::enable_shared_from_this<Call> {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(WireLimit());
-    WithStream([this](auto& stream) {
-      http::async_read(
-          stream, buffer_, *parser_,
-          [self = shared_from_this()](const ErrorCode& ec, size_t) { self->OnRead(ec); });
+    conn_->WithStream([this](auto& stream) {
+      http::async_read(stream, buffer_, *parser_,
+                       ForExchange([](Call* self, const ErrorCode& ec) { self->OnRead(ec); }));
     });
   }
 
@@ -775,14 +1066,17 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   void OnRead(ErrorCode ec) {
-    if (done_) return;
     // A TLS peer that closes without close_notify ends a body delimited by
     // the end of the connection as well as a plain socket's EOF does.
     if (ec == asio::ssl::error::stream_truncated && HeadersDone() && parser_->need_eof()) {
       ec = {};
       parser_->put_eof(ec);
     }
-    if (ec) return Finish(ReadError(ec));
+    if (ec) {
+      if (reused_ && NothingReceived()) return RetryOnNewConnection();
+      return Finish(ReadError(ec));
+    }
+    received_ = true;
     const int status = parser_->get().result_int();
     if (status >= 100 && status < 200 && status != 101) return Read();  // Interim response.
     OnResponse(status);
@@ -801,7 +1095,7 @@ class Call : public std::enable_shared_from_this<Call> {
                                                             "\": stopped after 10 redirects")));
         }
         ++redirects_;
-        CloseConnection();
+        ReleaseConnection();  // The next hop may well take it back.
         return StartAttempt(next);
       }
     }
@@ -814,8 +1108,10 @@ class Call : public std::enable_shared_from_this<Call> {
                          IsGzipEncoding(absl::string_view(ce->value().data(), ce->value().size()));
     std::string body = std::move(res.body());
     out.wire_bytes = static_cast<int64_t>(body.size());
-    CloseConnection();
     const int64_t limit = request_.body_size_limit;
+    // Only a response returned whole gives its connection back: any error
+    // here (body limit, bad gzip) closes it, as Prometheus abandoning the
+    // body makes Go's transport close it.
     if (gzipped && !body.empty()) {
       absl::StatusOr<std::string> inflated = Gunzip(body, limit);
       if (!inflated.ok()) return Finish(inflated.status());
@@ -826,6 +1122,7 @@ class Call : public std::enable_shared_from_this<Call> {
       }
       out.body = std::move(body);
     }
+    ReleaseConnection();
     Finish(std::move(out));
   }
 
@@ -835,11 +1132,16 @@ class Call : public std::enable_shared_from_this<Call> {
   HttpClient::Callback done_cb_;
   asio::steady_timer timer_;
   tcp::resolver resolver_;
-  // Exactly one of the two is set while a hop runs.
-  std::optional<tcp::socket> socket_;
-  std::optional<TlsStream> tls_;
-  std::shared_ptr<asio::ssl::context> ssl_ctx_;  // Outlives tls_.
   Url url_;
+  std::shared_ptr<asio::ssl::context> ssl_ctx_;  // For url_, when it is https.
+  std::string pool_key_;                         // For url_.
+  // The connection of the current exchange (null once released or closed).
+  std::shared_ptr<Connection> conn_;
+  // Counts exchanges (a connection and a request on it): handlers of an
+  // earlier one are ignored.
+  uint64_t exchange_ = 0;
+  bool reused_ = false;    // conn_ came from the pool.
+  bool received_ = false;  // A response (even an interim one) arrived in this exchange.
   http::request<http::empty_body> req_;
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
@@ -847,19 +1149,44 @@ class Call : public std::enable_shared_from_this<Call> {
   bool done_ = false;
 };
 
+// The idle-connection cap: the one asked for, but never more than half the
+// open-file limit, so that idle sockets cannot starve the rest of the
+// process of descriptors.
+size_t IdleCap(int requested) {
+  if (requested <= 0) return 0;
+  auto cap = static_cast<size_t>(requested);
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+    cap = std::min<size_t>(cap, static_cast<size_t>(nofile.rlim_cur / 2));
+  }
+  return cap;
+}
+
+PoolLimits MakePoolLimits(const HttpClient::Options& o) {
+  PoolLimits l;
+  l.max_idle_per_key = static_cast<size_t>(std::max(0, o.max_idle_per_host));
+  l.max_idle = IdleCap(o.max_idle);
+  l.idle_timeout = o.idle_timeout;
+  return l;
+}
+
 }  // namespace
 
 class HttpClient::Impl : public ClientState {
  public:
-  explicit Impl(int threads) : ClientState(threads), work_(ioc.get_executor()) {
-    for (int i = 0; i < threads; ++i) {
+  explicit Impl(const Options& o)
+      : ClientState(std::max(1, o.io_threads), o.keep_alive, MakePoolLimits(o)),
+        work_(ioc.get_executor()) {
+    for (int i = 0; i < std::max(1, o.io_threads); ++i) {
       threads_.emplace_back([this] { Run(); });
       pthread_setname_np(threads_.back().native_handle(), "http-client");
     }
   }
 
-  // Cancels the calls in flight, lets their handlers drain and joins.
+  // Closes the idle connections, cancels the calls in flight, lets their
+  // handlers drain and joins.
   void Stop() {
+    pool.CloseAll();
     std::vector<std::shared_ptr<Call>> live;
     {
       absl::MutexLock lock(&mu);
@@ -894,9 +1221,17 @@ class HttpClient::Impl : public ClientState {
   std::vector<std::thread> threads_;
 };
 
-HttpClient::HttpClient(int io_threads) : impl_(std::make_unique<Impl>(std::max(1, io_threads))) {}
+HttpClient::HttpClient(int io_threads) : HttpClient([io_threads] {
+  Options o;
+  o.io_threads = io_threads;
+  return o;
+}()) {}
+
+HttpClient::HttpClient(Options options) : impl_(std::make_unique<Impl>(options)) {}
 
 HttpClient::~HttpClient() { impl_->Stop(); }
+
+int64_t HttpClient::idle_connections() const { return impl_->pool.idle(); }
 
 void HttpClient::Get(Request request, Callback done) {
   auto call = std::make_shared<Call>(impl_.get(), std::move(request), std::move(done));

@@ -5,8 +5,14 @@
 // connect, request and whole response, a body size limit, redirects
 // (at most 10, when follow_redirects is set).
 //
-// Boost.Beast and Asio stay inside http_client.cc. One connection per
-// request (no keep-alive pool yet).
+// HTTP/1.1 keep-alive as Go's http.Transport does it: a connection whose
+// response was read whole, and which neither side asked to close, waits
+// idle in a pool for the next request to the same scheme, host, port and
+// TLS settings (a few per origin, closed after an idle timeout or when the
+// server closes them). A request sent on an idle connection that the server
+// had closed meanwhile is sent again, once, on a new connection.
+//
+// Boost.Beast and Asio stay inside http_client.cc.
 //
 //   HttpClient client(1);
 //   HttpClient::Request req;
@@ -58,12 +64,27 @@ class HttpClient {
   };
   using Callback = std::function<void(absl::StatusOr<Response>)>;
 
-  // Starts `io_threads` network threads.
+  struct Options {
+    int io_threads = 1;  // Network threads.
+    // Reuse connections. Off, every request has its own connection and
+    // sends "Connection: close".
+    bool keep_alive = true;
+    // Idle connections kept per origin (scheme, host, port, TLS settings
+    // and server name) and in all; past the total, the one idle longest is
+    // closed. The total never exceeds half the open-file limit.
+    int max_idle_per_host = 2;
+    int max_idle = 10000;
+    // An idle connection is closed after this long (Go's default).
+    absl::Duration idle_timeout = absl::Seconds(90);
+  };
+
+  // Starts `io_threads` network threads; the other options are defaults.
   explicit HttpClient(int io_threads);
-  ~HttpClient();  // Cancels requests in flight (their callbacks get
-                  // Cancelled) and joins the threads. A host name lookup
-                  // in progress is waited for (getaddrinfo cannot be
-                  // interrupted).
+  explicit HttpClient(Options options);
+  ~HttpClient();  // Closes idle connections, cancels requests in flight
+                  // (their callbacks get Cancelled) and joins the threads.
+                  // A host name lookup in progress is waited for
+                  // (getaddrinfo cannot be interrupted).
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -79,6 +100,9 @@ class HttpClient {
   // REQUIRES: not called on one of this client's network threads (from a
   // callback), which would wait for itself.
   absl::StatusOr<Response> GetSync(Request request);
+
+  // Connections idle in the pool now.
+  int64_t idle_connections() const;
 
  private:
   class Impl;

@@ -1,6 +1,7 @@
 #include "scrape/scrape_loop.h"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -138,18 +139,28 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
   ++iter_;
   counts_ = ScrapeCounts{};
   cur_refs_.clear();
-  // Abseil's clear() frees large tables; size it for this scrape up front.
-  cur_refs_.reserve(prev_refs_.size());
+  next_order_.clear();
+  next_arena_.clear();
+  all_hit_ = true;
   std::unique_ptr<tsdb::Appender> app = appender_();
   absl::Status err = AppendBody(content_type, body, t, app.get());
   if (err.ok()) {
-    // Series of the previous scrape missing from this one end here.
-    for (tsdb::SeriesRef ref : prev_refs_) {
-      if (!cur_refs_.contains(ref)) (void)app->Append(ref, t, model::StaleNaN());
+    // Series of the previous scrape missing from this one end here. A page
+    // of the same shape appends the same refs: nothing to compare.
+    if (!all_hit_ || next_order_.size() != order_.size()) {
+      absl::flat_hash_set<tsdb::SeriesRef> cur(cur_refs_.begin(), cur_refs_.end());
+      for (tsdb::SeriesRef ref : prev_refs_) {
+        if (!cur.contains(ref)) (void)app->Append(ref, t, model::StaleNaN());
+      }
     }
     std::swap(prev_refs_, cur_refs_);
     // The cache keeps only what the last successful scrape saw.
-    absl::erase_if(cache_, [this](const auto& kv) { return kv.second.iter != iter_; });
+    if (!all_hit_ || cache_.size() != next_order_.size()) {
+      for (Slot& s : next_order_) s.entry->iter = iter_;
+      absl::erase_if(cache_, [this](const auto& kv) { return kv.second->iter != iter_; });
+    }
+    std::swap(order_, next_order_);
+    std::swap(arena_, next_arena_);
     absl::MutexLock l(&mu_);
     absl::erase_if(metadata_, [this](const auto& kv) { return kv.second.iter != iter_; });
   } else {
@@ -191,29 +202,9 @@ absl::Status ScrapeLoop::AppendBody(absl::string_view content_type, absl::string
       if (std::optional<int64_t> pt = p->TimestampMs(); pt.has_value()) ts = *pt;
     }
     const double v = p->Value();
-    auto it = cache_.find(p->SeriesText());
-    if (it == cache_.end()) {
-      p->Labels(&pairs_);
-      model::Labels lset = SampleLabels(pairs_);
-      CacheEntry entry;
-      entry.iter = iter_;
-      if (!lset.empty()) {
-        if (!lset.Has(model::kMetricName)) {
-          return absl::InvalidArgumentError("__name__ label is missing");
-        }
-        if (absl::Status s = lset.Validate(true); !s.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "invalid metric name or label names: ", s.message()));
-        }
-        if (absl::Status s = CheckLabelLimits(lset); !s.ok()) return s;
-        entry.labels = std::move(lset);
-        ++counts_.series_added;
-      }
-      it = cache_.emplace(std::string(p->SeriesText()), std::move(entry)).first;
-    }
-    CacheEntry& entry = it->second;
-    entry.iter = iter_;
-    if (entry.labels.empty()) continue;  // Dropped by metric relabeling.
+    absl::StatusOr<Slot*> slot = Lookup(*p, static_cast<size_t>(counts_.scraped - 1));
+    if (!slot.ok()) return slot.status();
+    if ((*slot)->dropped) continue;  // Dropped by metric relabeling.
     ++counts_.post_relabel;
     if (cfg.sample_limit > 0 && static_cast<uint64_t>(counts_.post_relabel) > cfg.sample_limit) {
       // Keep counting so that scrape_samples_scraped is the whole body.
@@ -221,30 +212,73 @@ absl::Status ScrapeLoop::AppendBody(absl::string_view content_type, absl::string
       continue;
     }
     bool ok = true;
-    AppendSample(app, &entry, ts, v, &ok);
+    AppendSample(app, *slot, ts, v, &ok);
     if (!ok) return absl::InternalError("append failed");
   }
   if (!limit_err.ok()) return limit_err;
   return absl::OkStatus();
 }
 
-void ScrapeLoop::AppendSample(tsdb::Appender* app, CacheEntry* e, int64_t t, double v, bool* ok) {
-  absl::Status s;
-  if (e->ref != 0) {
-    s = app->Append(e->ref, t, v);
-    if (!s.ok() && tsdb::GetAppendError(s) == tsdb::AppendError::kNotFound) e->ref = 0;
-  }
-  if (e->ref == 0) {
-    absl::StatusOr<tsdb::SeriesRef> ref = app->Append(e->labels, t, v);
-    if (ref.ok()) {
-      e->ref = *ref;
-      s = absl::OkStatus();
-    } else {
-      s = ref.status();
+absl::StatusOr<ScrapeLoop::Slot*> ScrapeLoop::Lookup(const Parser& p, size_t pos) {
+  const absl::string_view text = p.SeriesText();
+  if (all_hit_ && pos < order_.size()) {
+    const Slot& prev = order_[pos];
+    if (prev.size == text.size() &&
+        std::memcmp(arena_.data() + prev.offset, text.data(), text.size()) == 0) {
+      Slot next = prev;
+      next.offset = static_cast<uint32_t>(next_arena_.size());
+      next_arena_.append(text.data(), text.size());
+      next_order_.push_back(next);
+      return &next_order_.back();
     }
   }
+  all_hit_ = false;
+  auto it = cache_.find(text);
+  if (it == cache_.end()) {
+    p.Labels(&pairs_);
+    model::Labels lset = SampleLabels(pairs_);
+    auto entry = std::make_unique<CacheEntry>();
+    if (!lset.empty()) {
+      if (!lset.Has(model::kMetricName)) {
+        return absl::InvalidArgumentError("__name__ label is missing");
+      }
+      if (absl::Status s = lset.Validate(true); !s.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid metric name or label names: ", s.message()));
+      }
+      if (absl::Status s = CheckLabelLimits(lset); !s.ok()) return s;
+      entry->labels = std::move(lset);
+      ++counts_.series_added;
+    }
+    it = cache_.emplace(std::string(text), std::move(entry)).first;
+  }
+  CacheEntry* e = it->second.get();
+  next_order_.push_back(Slot{e, e->ref, static_cast<uint32_t>(next_arena_.size()),
+                             static_cast<uint32_t>(text.size()), e->labels.empty()});
+  next_arena_.append(text.data(), text.size());
+  return &next_order_.back();
+}
+
+void ScrapeLoop::AppendSample(tsdb::Appender* app, Slot* slot, int64_t t, double v, bool* ok) {
+  absl::Status s;
+  if (slot->ref != 0) {
+    s = app->Append(slot->ref, t, v);
+    if (!s.ok() && tsdb::GetAppendError(s) == tsdb::AppendError::kNotFound) slot->ref = 0;
+  }
+  if (slot->ref == 0) {
+    CacheEntry* e = slot->entry;
+    absl::StatusOr<tsdb::SeriesRef> ref = app->Append(e->labels, t, v);
+    if (ref.ok()) {
+      slot->ref = *ref;
+      s = absl::OkStatus();
+    } else {
+      slot->ref = 0;
+      s = ref.status();
+    }
+    e->ref = slot->ref;
+  }
   if (s.ok()) {
-    cur_refs_.insert(e->ref);
+    cur_refs_.push_back(slot->ref);
     return;
   }
   switch (tsdb::GetAppendError(s)) {
@@ -254,7 +288,7 @@ void ScrapeLoop::AppendSample(tsdb::Appender* app, CacheEntry* e, int64_t t, dou
     default: *ok = false; return;
   }
   // The series is still exposed: it must not be marked stale.
-  if (e->ref != 0) cur_refs_.insert(e->ref);
+  if (slot->ref != 0) cur_refs_.push_back(slot->ref);
 }
 
 model::Labels ScrapeLoop::SampleLabels(const std::vector<LabelPair>& scraped) const {
@@ -374,6 +408,8 @@ void ScrapeLoop::HandOver(ScrapeLoop* next) {
                            target_.labels == next->target_.labels;
   if (same_labels) {
     next->cache_ = std::move(cache_);
+    next->order_ = std::move(order_);
+    next->arena_ = std::move(arena_);
     next->iter_ = iter_;
   }
   absl::MutexLock l(&mu_);

@@ -143,9 +143,24 @@ class ScrapeLoop {
   struct CacheEntry {
     tsdb::SeriesRef ref = 0;
     model::Labels labels;  // Empty when metric relabeling dropped it.
-    uint64_t iter = 0;     // Last scrape that saw it.
+    uint64_t iter = 0;     // Eviction pass marker.
+  };
+  // One sample line of a scrape, in page order. Pages rarely change shape
+  // between scrapes, so sample i of a scrape is first compared with slot i
+  // of the previous one (series texts kept back to back in an arena): a
+  // sequential memcmp instead of a hash lookup, and the ref is read from
+  // the slot without touching the entry.
+  struct Slot {
+    CacheEntry* entry;
+    tsdb::SeriesRef ref;
+    uint32_t offset;  // Of the series text in the arena.
+    uint32_t size;
+    bool dropped;
   };
 
+  // Looks up (or creates, for a cache miss) the entry of the series at
+  // page position `pos`, and records it in the next order.
+  absl::StatusOr<Slot*> Lookup(const Parser& p, size_t pos);
   // Appends the body's samples; on error the caller rolls back.
   absl::Status AppendBody(absl::string_view content_type,
                           absl::string_view body, int64_t t,
@@ -154,7 +169,7 @@ class ScrapeLoop {
   // exported_ prefixes), then metric relabeling. Empty when dropped.
   model::Labels SampleLabels(const std::vector<LabelPair>& scraped) const;
   absl::Status CheckLabelLimits(const model::Labels& labels) const;
-  void AppendSample(tsdb::Appender* app, CacheEntry* e, int64_t t, double v,
+  void AppendSample(tsdb::Appender* app, Slot* slot, int64_t t, double v,
                     bool* ok);
   void MarkStale(tsdb::Appender* app, int64_t t);
   void Report(tsdb::Appender* app, int64_t t, bool up, absl::Duration took);
@@ -165,11 +180,19 @@ class ScrapeLoop {
   const TargetSpec target_;
   const AppenderFactory appender_;
 
-  absl::flat_hash_map<std::string, CacheEntry> cache_;
+  absl::flat_hash_map<std::string, std::unique_ptr<CacheEntry>> cache_;
   uint64_t iter_ = 0;
-  // Refs appended by the previous and the current scrape.
-  absl::flat_hash_set<tsdb::SeriesRef> prev_refs_;
-  absl::flat_hash_set<tsdb::SeriesRef> cur_refs_;
+  // The last successful scrape's samples in page order, and the one being
+  // read.
+  std::vector<Slot> order_;
+  std::string arena_;
+  std::vector<Slot> next_order_;
+  std::string next_arena_;
+  // True while every sample of the current scrape matched its slot.
+  bool all_hit_ = true;
+  // Refs appended by the previous and the current scrape (page order).
+  std::vector<tsdb::SeriesRef> prev_refs_;
+  std::vector<tsdb::SeriesRef> cur_refs_;
   std::vector<tsdb::SeriesRef> report_refs_;
   std::vector<LabelPair> pairs_;  // Scratch for cache misses.
   ScrapeCounts counts_;

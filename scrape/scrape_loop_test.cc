@@ -125,6 +125,33 @@ TEST_F(ScrapeLoopTest, VanishedSeriesGetsStaleMarker) {
   EXPECT_EQ(loop_->cache_size(), 1u);
 }
 
+TEST_F(ScrapeLoopTest, PageChangingShapeBetweenScrapes) {
+  MakeLoop({});
+  ASSERT_TRUE(loop_->ProcessBody(kText, "a 1\nb 2\nc 3\n", T(0), absl::Milliseconds(1)).ok());
+  // A series in the middle shifts every later position.
+  ASSERT_TRUE(loop_->ProcessBody(kText, "a 1\nx 5\nb 2\nc 3\n", T(15), absl::Milliseconds(1)).ok());
+  EXPECT_EQ(loop_->last_counts().series_added, 1);
+  for (absl::string_view name : {"a", "b", "c"}) {
+    auto s = Get(name);
+    ASSERT_EQ(s.begin()->second.size(), 2u) << name;
+    EXPECT_FALSE(model::IsStaleNaN(s.begin()->second[1].v)) << name;
+  }
+  // Same shape again: the fast path.
+  ASSERT_TRUE(loop_->ProcessBody(kText, "a 1\nx 6\nb 2\nc 4\n", T(30), absl::Milliseconds(1)).ok());
+  EXPECT_EQ(Get("c").begin()->second.back().v, 4);
+  EXPECT_EQ(Get("x").begin()->second.back().v, 6);
+  // Two series gone, order kept.
+  ASSERT_TRUE(loop_->ProcessBody(kText, "a 1\nc 5\n", T(45), absl::Milliseconds(1)).ok());
+  EXPECT_TRUE(model::IsStaleNaN(Get("b").begin()->second.back().v));
+  EXPECT_TRUE(model::IsStaleNaN(Get("x").begin()->second.back().v));
+  EXPECT_EQ(Get("c").begin()->second.back().v, 5);
+  EXPECT_EQ(loop_->cache_size(), 2u);
+  // Reordered page of the same series: nothing stale, values follow names.
+  ASSERT_TRUE(loop_->ProcessBody(kText, "c 6\na 2\n", T(60), absl::Milliseconds(1)).ok());
+  EXPECT_EQ(Get("c").begin()->second.back().v, 6);
+  EXPECT_EQ(Get("a").begin()->second.back().v, 2);
+}
+
 TEST_F(ScrapeLoopTest, ParseErrorFailsWholeScrapeAndEndsSeries) {
   MakeLoop({});
   ASSERT_TRUE(loop_->ProcessBody(kText, "a 1\n", T(0), absl::Milliseconds(1)).ok());
