@@ -36,10 +36,24 @@ class HeadAppender final : public Appender {
   }
 
   absl::Status Append(SeriesRef ref, int64_t t, double v) override {
-    MemSeries* s = head_->LookupRefPinned(ref);
-    if (s == nullptr) {
-      return MakeAppendError(AppendError::kNotFound,
-                             absl::StrCat("unknown series ref ", ref));
+    // The common case (the series exists, t is new) takes the stripe lock
+    // once: lookup, order check and pin together. Anything else goes the
+    // long way, which re-checks and builds the error.
+    MemSeries* s;
+    {
+      Head::Stripe& st = head_->RefStripe(ref);
+      absl::MutexLock lock(&st.mu);
+      auto it = st.by_ref.find(ref);
+      if (it == st.by_ref.end()) {
+        return MakeAppendError(AppendError::kNotFound,
+                               absl::StrCat("unknown series ref ", ref));
+      }
+      s = it->second.get();
+      s->pins.fetch_add(1, std::memory_order_acq_rel);
+      if ((!s->has_last || t > s->last_t) && t >= head_->MinValidTime()) {
+        pending_.push_back(Pending{s, t, v});
+        return absl::OkStatus();
+      }
     }
     return AddPinned(s, t, v);
   }
