@@ -180,6 +180,7 @@ void ScrapeLoop::Finish(const absl::Status& s, absl::Time start, absl::Duration 
   status_.last_error = s.ok() ? "" : std::string(s.message());
   status_.last_scrape = start;
   status_.last_duration = took;
+  ++status_.scrapes;
 }
 
 absl::Status ScrapeLoop::AppendBody(absl::string_view content_type, absl::string_view body,

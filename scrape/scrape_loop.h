@@ -70,6 +70,8 @@ struct TargetStatus {
   std::string last_error;
   absl::Time last_scrape = absl::UnixEpoch();  // Epoch: never scraped.
   absl::Duration last_duration = absl::ZeroDuration();
+  int64_t scrapes = 0;  // Done by this loop (a reload that replaces the
+                        // loop starts over).
 };
 
 // One metric family's metadata as a target exposed it.
