@@ -23,10 +23,17 @@
 #include "base/strings.h"
 #include "config/config.h"
 #include "config/rule_file.h"
+#include "gflags/gflags.h"
 #include "promql/parser/parser.h"
 #include "rules/template.h"
 #include "scrape/relabel.h"
 #include "scrape/target.h"
+
+DEFINE_string(lint, "duplicate-rules",
+              "vigil check rules/config: lint checks of rule files: "
+              "duplicate-rules, all or none (comma-separated).");
+DEFINE_bool(lint_fatal, false,
+            "vigil check rules/config: lint problems exit with code 3.");
 
 namespace vigil {
 
@@ -280,49 +287,32 @@ constexpr char kUsage[] =
     "       vigil check rules [--lint=duplicate-rules|all|none] [--lint-fatal] "
     "FILE...\n";
 
-// `vigil check rules [flags] FILE...`; argv[0] is "rules".
-int RunCheckRules(int argc, char** argv) {
+// promtool's --lint value: comma-separated options, unknown ones warned
+// about on stdout.
+LintOptions LintFromFlags() {
   LintOptions lint;
-  std::vector<std::string> files;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    if (arg == "--lint-fatal") {
-      lint.fatal = true;
-      continue;
+  lint.fatal = FLAGS_lint_fatal;
+  lint.duplicate_rules = false;
+  for (absl::string_view option : absl::StrSplit(FLAGS_lint, ',')) {
+    if (option == "all" || option == "duplicate-rules") {
+      lint.duplicate_rules = true;
+    } else if (option != "none") {
+      std::printf("WARNING: unknown lint option %s\n",
+                  std::string(option).c_str());
     }
-    if (arg == "--lint" || absl::StartsWith(arg, "--lint=")) {
-      std::string value;
-      if (arg == "--lint") {
-        if (++i == argc) {
-          std::fputs(kUsage, stderr);
-          return 2;
-        }
-        value = argv[i];
-      } else {
-        value = std::string(arg.substr(std::strlen("--lint=")));
-      }
-      lint.duplicate_rules = false;
-      for (absl::string_view option : absl::StrSplit(value, ',')) {
-        if (option == "all" || option == "duplicate-rules") {
-          lint.duplicate_rules = true;
-        } else if (option != "none") {
-          std::printf("WARNING: unknown lint option %s\n",
-                      std::string(option).c_str());
-        }
-      }
-      continue;
-    }
-    if (absl::StartsWith(arg, "-")) {
-      std::fprintf(stderr, "vigil check rules: unknown flag %s\n%s",
-                   std::string(arg).c_str(), kUsage);
-      return 2;
-    }
-    files.emplace_back(arg);
   }
-  if (files.empty()) {
+  return lint;
+}
+
+// `vigil check rules FILE...` (flags --lint, --lint_fatal); argv[0] is
+// "rules".
+int RunCheckRules(int argc, char** argv) {
+  if (argc < 2) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  const LintOptions lint = LintFromFlags();
+  std::vector<std::string> files(argv + 1, argv + argc);
   bool invalid = false;
   bool lint_failed = false;
   for (const std::string& path : files) {
@@ -352,7 +342,9 @@ int RunCheckCommand(int argc, char** argv) {
     std::fputs(kUsage, stderr);
     return 2;
   }
+  const LintOptions lint = LintFromFlags();
   bool failed = false;
+  bool lint_failed = false;
   for (int i = 2; i < argc; ++i) {
     const std::string path = argv[i];
     std::printf("Checking %s\n", path.c_str());
@@ -371,14 +363,20 @@ int RunCheckCommand(int argc, char** argv) {
     std::printf(" SUCCESS: %s is valid prometheus config file syntax\n\n",
                 path.c_str());
     for (const std::string& rf : *rule_files) {
-      // A lint report fails the file but not the command, as in promtool.
-      if (CheckRuleFile(rf, LintOptions(), "     ") ==
-          RuleFileVerdict::kInvalid) {
-        failed = true;
+      switch (CheckRuleFile(rf, lint, "     ")) {
+        case RuleFileVerdict::kValid:
+          break;
+        case RuleFileVerdict::kLintFailed:
+          lint_failed = true;
+          break;
+        case RuleFileVerdict::kInvalid:
+          failed = true;
+          break;
       }
     }
   }
-  return failed ? 1 : 0;
+  if (failed) return 1;
+  return lint_failed && lint.fatal ? kLintExitCode : 0;
 }
 
 }  // namespace vigil

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "api/gzip.h"
 #include "api/http_server.h"
@@ -204,6 +206,39 @@ class Results {
   absl::Mutex mu_;
   std::vector<absl::StatusOr<Response>> results_ ABSL_GUARDED_BY(mu_);
 };
+
+// Polls `cond` until it holds or `timeout` passes, for state that has no
+// notification (a server's connection count, the client's pool).
+bool Eventually(const std::function<bool()>& cond, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!cond()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+// The client addresses (ip:port) requests came from: one per connection.
+class Peers {
+ public:
+  void Add(const api::HttpRequest& req) {
+    absl::MutexLock lock(&mu_);
+    peers_.insert(req.remote_addr);
+  }
+  size_t count() {
+    absl::MutexLock lock(&mu_);
+    return peers_.size();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::set<std::string> peers_ ABSL_GUARDED_BY(mu_);
+};
+
+std::string Ok(absl::string_view body, absl::string_view extra_headers = "") {
+  return absl::StrCat("HTTP/1.1 200 OK\r\n", extra_headers, "Content-Length: ", body.size(),
+                      "\r\n\r\n", body);
+}
 
 TEST(HttpClientTest, PlainGet) {
   std::string seen_ua, seen_accept, seen_host;
@@ -573,9 +608,11 @@ class HttpClientTlsTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(MakeCerts(dir_, &files_)) << "openssl failed, see " << dir_.path();
     server_ = StartServer(
-        [](api::HttpServer* s) {
-          s->Handle("GET", "/metrics",
-                    [](const api::HttpRequest&, api::HttpResponse* r) { r->body = "secure 1\n"; });
+        [this](api::HttpServer* s) {
+          s->Handle("GET", "/metrics", [this](const api::HttpRequest& req, api::HttpResponse* r) {
+            peers_.Add(req);
+            r->body = "secure 1\n";
+          });
         },
         [this](api::HttpServerOptions* o) {
           o->tls_cert_file = files_.cert;
@@ -588,6 +625,7 @@ class HttpClientTlsTest : public ::testing::Test {
 
   TempDir dir_;
   TlsFiles files_;
+  Peers peers_;
   std::unique_ptr<api::HttpServer> server_;
   HttpClient client_{1};
 };
@@ -607,6 +645,27 @@ TEST_F(HttpClientTlsTest, VerifiesAgainstCaFile) {
   req.http.tls.server_name = "localhost";
   r = client_.GetSync(req);
   ASSERT_TRUE(r.ok()) << r.status();
+}
+
+TEST_F(HttpClientTlsTest, KeepAliveReusesTlsConnections) {
+  HttpClient::Request req = Req(HttpsUrl());
+  req.http.tls.ca_file = files_.ca;
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<Response> r = client_.GetSync(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, "secure 1\n");
+  }
+  EXPECT_EQ(peers_.count(), 1u);
+  // Another server name (verified against another SAN) or other TLS
+  // settings never share a connection.
+  req.http.tls.server_name = "localhost";
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(client_.GetSync(req).ok());
+  EXPECT_EQ(peers_.count(), 2u);
+  req.http.tls.server_name.clear();
+  req.http.tls.insecure_skip_verify = true;
+  ASSERT_TRUE(client_.GetSync(req).ok());
+  EXPECT_EQ(peers_.count(), 3u);
+  EXPECT_EQ(client_.idle_connections(), 3);
 }
 
 TEST_F(HttpClientTlsTest, FailsWithoutTheCa) {
@@ -690,6 +749,399 @@ TEST(HttpClientTest, DestructorCancelsRequestsInFlight) {
   ASSERT_EQ(all.size(), static_cast<size_t>(kRequests));
   for (const auto& r : all)
     EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
+}
+
+
+// ---------------------------------------------------------------------------
+// Keep-alive
+
+// What a KeepAliveServer writes for one request.
+struct Answer {
+  Answer(std::string b, bool c = false) : bytes(std::move(b)), close(c) {}  // NOLINT
+  std::string bytes;
+  bool close;  // After the bytes. No bytes also closes.
+};
+
+// A keep-alive HTTP server on raw sockets. Request `n` (from 0) on
+// connection `conn` (from 0, in the order connections start) is answered
+// with answer(conn, n). Counts connections, and those the client closed.
+class KeepAliveServer {
+ public:
+  explicit KeepAliveServer(std::function<Answer(int conn, int n)> answer)
+      : answer_(std::move(answer)), raw_([this](int fd) { Serve(fd); }) {}
+  int port() const { return raw_.port(); }
+  int accepted() { return raw_.accepted(); }
+  int requests() {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
+  int closed_by_client() {
+    absl::MutexLock lock(&mu_);
+    return closed_by_client_;
+  }
+  bool AwaitClosedByClient(int n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return closed_by_client_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  }
+
+ private:
+  void Serve(int fd) {
+    int conn = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      conn = next_conn_++;
+    }
+    for (int n = 0;; ++n) {
+      if (ReadHead(fd).empty()) {
+        absl::MutexLock lock(&mu_);
+        ++closed_by_client_;
+        return;
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        ++requests_;
+      }
+      const Answer answer = answer_(conn, n);
+      WriteString(fd, answer.bytes);
+      if (answer.bytes.empty() || answer.close) {
+        ::shutdown(fd, SHUT_RDWR);
+        return;
+      }
+    }
+  }
+
+  std::function<Answer(int, int)> answer_;
+  absl::Mutex mu_;
+  int next_conn_ ABSL_GUARDED_BY(mu_) = 0;
+  int requests_ ABSL_GUARDED_BY(mu_) = 0;
+  int closed_by_client_ ABSL_GUARDED_BY(mu_) = 0;
+  RawServer raw_;  // Last: its threads stop before the rest goes.
+};
+
+HttpClient::Options PoolOptions() {
+  HttpClient::Options o;
+  o.io_threads = 1;
+  return o;
+}
+
+TEST(HttpClientKeepAliveTest, SequentialRequestsShareOneConnection) {
+  Peers peers;
+  auto server = StartServer([&](api::HttpServer* s) {
+    s->Handle("GET", "/metrics", [&](const api::HttpRequest& req, api::HttpResponse* r) {
+      peers.Add(req);
+      r->body = "up 1\n";
+    });
+  });
+  HttpClient client(1);
+  for (int i = 0; i < 5; ++i) {
+    absl::StatusOr<Response> r = client.GetSync(Req(Url(server->port(), "/metrics")));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, "up 1\n");
+    EXPECT_EQ(client.idle_connections(), 1);
+  }
+  EXPECT_EQ(peers.count(), 1u);
+  EXPECT_EQ(server->connections(), 1);
+}
+
+TEST(HttpClientKeepAliveTest, OneAcceptForManyRequests) {
+  KeepAliveServer server([](int, int n) { return Ok(absl::StrCat("n ", n, "\n")); });
+  HttpClient client(1);
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<Response> r = client.GetSync(Req(Url(server.port(), "/")));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, absl::StrCat("n ", i, "\n"));
+  }
+  EXPECT_EQ(server.accepted(), 1);
+}
+
+TEST(HttpClientKeepAliveTest, StaleConnectionIsRetriedOnANewOne) {
+  // The first connection answers once, then closes on the next request
+  // without a byte of answer: what a server closing an idle connection
+  // looks like when the request was already on its way.
+  KeepAliveServer server([](int conn, int n) {
+    if (conn == 0 && n == 1) return std::string();
+    return Ok(absl::StrCat("conn ", conn));
+  });
+  HttpClient client(1);
+  absl::StatusOr<Response> r = client.GetSync(Req(Url(server.port(), "/")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "conn 0");
+  r = client.GetSync(Req(Url(server.port(), "/")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "conn 1");
+  EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(server.requests(), 3);
+}
+
+TEST(HttpClientKeepAliveTest, NoRetryOnceTheResponseStarted) {
+  // A reused connection that dies in the middle of the status line: the
+  // server may have acted on the request, and the failure is reported.
+  KeepAliveServer server([](int, int n) -> Answer {
+    if (n == 0) return Ok("first");
+    return Answer("HTTP/1.1 200", /*close=*/true);
+  });
+  HttpClient client(1);
+  ASSERT_TRUE(client.GetSync(Req(Url(server.port(), "/"))).ok());
+  absl::StatusOr<Response> r = client.GetSync(Req(Url(server.port(), "/")));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << r.status();
+  EXPECT_EQ(server.accepted(), 1);
+  EXPECT_EQ(server.requests(), 2);
+}
+
+TEST(HttpClientKeepAliveTest, ServerClosingAnIdleConnectionIsNoticed) {
+  Peers peers;
+  auto server = StartServer(
+      [&](api::HttpServer* s) {
+        s->Handle("GET", "/", [&](const api::HttpRequest& req, api::HttpResponse* r) {
+          peers.Add(req);
+          r->body = "ok";
+        });
+      },
+      [](api::HttpServerOptions* o) {
+        // The server bounds the wait for the next request by read_timeout.
+        o->read_timeout = absl::Milliseconds(300);
+        o->idle_timeout = absl::Milliseconds(300);
+      });
+  HttpClient client(1);
+  ASSERT_TRUE(client.GetSync(Req(Url(server->port(), "/"))).ok());
+  // The server drops the idle connection, and the client's pool with it.
+  EXPECT_TRUE(Eventually([&] { return server->connections() == 0; }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually([&] { return client.idle_connections() == 0; }, absl::Seconds(10)));
+  absl::StatusOr<Response> r = client.GetSync(Req(Url(server->port(), "/")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "ok");
+  EXPECT_EQ(peers.count(), 2u);
+}
+
+TEST(HttpClientKeepAliveTest, ConnectionSemanticsOfTheResponse) {
+  struct Case {
+    std::string response;
+    bool reused;
+  };
+  const Case cases[] = {
+      {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", true},
+      {"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok", false},
+      {"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", false},
+      {"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nok", true},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n", true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.response);
+    // The server would happily go on either way: only the client decides.
+    KeepAliveServer server([&](int, int) { return c.response; });
+    HttpClient client(1);
+    for (int i = 0; i < 2; ++i) {
+      absl::StatusOr<Response> r = client.GetSync(Req(Url(server.port(), "/")));
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->body, "ok");
+    }
+    EXPECT_EQ(server.accepted(), c.reused ? 1 : 2);
+    EXPECT_EQ(client.idle_connections(), c.reused ? 1 : 0);
+  }
+}
+
+TEST(HttpClientKeepAliveTest, DeadlineMidBodyClosesTheConnection) {
+  KeepAliveServer server([](int conn, int) {
+    return conn == 0 ? "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial" : Ok("whole");
+  });
+  HttpClient client(1);
+  HttpClient::Request req = Req(Url(server.port(), "/"));
+  req.timeout = absl::Milliseconds(200);
+  absl::StatusOr<Response> r = client.GetSync(req);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+  EXPECT_EQ(client.idle_connections(), 0);
+  EXPECT_TRUE(server.AwaitClosedByClient(1, absl::Seconds(10)));
+  r = client.GetSync(Req(Url(server.port(), "/")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "whole");
+  EXPECT_EQ(server.accepted(), 2);
+}
+
+TEST(HttpClientKeepAliveTest, BodyLimitClosesTheConnection) {
+  const std::string body(10000, 'a');
+  const std::string gz = api::GzipCompress(body);
+  for (bool gzip : {false, true}) {
+    SCOPED_TRACE(gzip ? "gzip" : "identity");
+    // Identity: the body is cut off at the limit. gzip: the small
+    // compressed body is read whole, the inflated one is too large.
+    const std::string answer =
+        gzip ? Ok(gz, "Content-Encoding: gzip\r\n") : Ok(body);
+    KeepAliveServer server([&](int, int) { return answer; });
+    HttpClient client(1);
+    HttpClient::Request req = Req(Url(server.port(), "/"));
+    req.accept_gzip = gzip;
+    req.body_size_limit = 1000;
+    absl::StatusOr<Response> r = client.GetSync(req);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted) << r.status();
+    EXPECT_EQ(client.idle_connections(), 0);
+    req.body_size_limit = 0;
+    r = client.GetSync(req);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, body);
+    EXPECT_EQ(server.accepted(), 2);
+    EXPECT_EQ(client.idle_connections(), 1);
+  }
+}
+
+TEST(HttpClientKeepAliveTest, RedirectsReuseTheConnection) {
+  Peers peers;
+  auto server = StartServer([&](api::HttpServer* s) {
+    s->Handle("GET", "/a", [&](const api::HttpRequest& req, api::HttpResponse* r) {
+      peers.Add(req);
+      r->status = 302;
+      r->headers.emplace_back("Location", "/b");
+      r->body = "moved";
+    });
+    s->Handle("GET", "/b", [&](const api::HttpRequest& req, api::HttpResponse* r) {
+      peers.Add(req);
+      r->body = "here";
+    });
+  });
+  HttpClient client(1);
+  absl::StatusOr<Response> r = client.GetSync(Req(Url(server->port(), "/a")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, "here");
+  EXPECT_EQ(peers.count(), 1u);
+}
+
+TEST(HttpClientKeepAliveTest, PerHostAndTotalCaps) {
+  constexpr int kConcurrent = 5;
+  // Every first request waits for the others, so that each needs its own
+  // connection.
+  absl::Mutex mu;
+  int arrived = 0;
+  KeepAliveServer server([&](int, int) {
+    absl::MutexLock lock(&mu);
+    ++arrived;
+    auto all = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return arrived >= kConcurrent; };
+    mu.AwaitWithTimeout(absl::Condition(&all), absl::Seconds(10));
+    return Ok("ok");
+  });
+  HttpClient::Options o = PoolOptions();
+  o.max_idle_per_host = 2;
+  o.max_idle = 3;
+  HttpClient client(o);
+  Results results;
+  for (int i = 0; i < kConcurrent; ++i) client.Get(Req(Url(server.port(), "/")), results.Add());
+  ASSERT_TRUE(results.Await(kConcurrent, absl::Seconds(30)));
+  for (const auto& r : results.Take()) ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(server.accepted(), kConcurrent);
+  EXPECT_EQ(client.idle_connections(), 2);
+  EXPECT_TRUE(server.AwaitClosedByClient(kConcurrent - 2, absl::Seconds(10)));
+
+  // Two more origins: the total cap of 3 closes the connection idle
+  // longest, one of the first server's.
+  KeepAliveServer other1([](int, int) { return Ok("1"); });
+  KeepAliveServer other2([](int, int) { return Ok("2"); });
+  ASSERT_TRUE(client.GetSync(Req(Url(other1.port(), "/"))).ok());
+  EXPECT_EQ(client.idle_connections(), 3);
+  ASSERT_TRUE(client.GetSync(Req(Url(other2.port(), "/"))).ok());
+  EXPECT_EQ(client.idle_connections(), 3);
+  EXPECT_TRUE(server.AwaitClosedByClient(kConcurrent - 1, absl::Seconds(10)));
+  EXPECT_EQ(other1.closed_by_client(), 0);
+}
+
+TEST(HttpClientKeepAliveTest, IdleTimeoutClosesTheConnection) {
+  KeepAliveServer server([](int, int) { return Ok("ok"); });
+  HttpClient::Options o = PoolOptions();
+  o.idle_timeout = absl::Milliseconds(200);
+  HttpClient client(o);
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(client.GetSync(Req(Url(server.port(), "/"))).ok());
+  EXPECT_EQ(client.idle_connections(), 1);
+  ASSERT_TRUE(server.AwaitClosedByClient(1, absl::Seconds(10)));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(190));
+  EXPECT_EQ(client.idle_connections(), 0);
+  ASSERT_TRUE(client.GetSync(Req(Url(server.port(), "/"))).ok());
+  EXPECT_EQ(server.accepted(), 2);
+}
+
+TEST(HttpClientKeepAliveTest, DisabledSendsConnectionClose) {
+  absl::Mutex mu;
+  std::string connection_header;
+  KeepAliveServer server([](int, int) { return Ok("ok"); });
+  auto http_server = StartServer([&](api::HttpServer* s) {
+    s->Handle("GET", "/", [&](const api::HttpRequest& req, api::HttpResponse* r) {
+      absl::MutexLock lock(&mu);
+      connection_header = std::string(req.Header("connection"));
+      r->body = "ok";
+    });
+  });
+  HttpClient::Options o = PoolOptions();
+  o.keep_alive = false;
+  HttpClient client(o);
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(client.GetSync(Req(Url(server.port(), "/"))).ok());
+  EXPECT_EQ(server.accepted(), 2);
+  ASSERT_TRUE(client.GetSync(Req(Url(http_server->port(), "/"))).ok());
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(connection_header, "close");
+}
+
+TEST(HttpClientKeepAliveTest, ConcurrentRequestsThenReuse) {
+  constexpr int kRequests = 200;
+  Peers peers;
+  auto server = StartServer([&](api::HttpServer* s) {
+    s->Handle("GET", "/:n", [&](const api::HttpRequest& req, api::HttpResponse* r) {
+      peers.Add(req);
+      r->body = std::string(req.PathParam("n"));
+    });
+  });
+  HttpClient client(2);
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    Results results;
+    for (int i = 0; i < kRequests; ++i) {
+      client.Get(Req(Url(server->port(), absl::StrCat("/", i))), results.Add());
+    }
+    ASSERT_TRUE(results.Await(kRequests, absl::Seconds(60))) << results.size();
+    std::vector<bool> seen(kRequests, false);
+    for (const absl::StatusOr<Response>& r : results.Take()) {
+      ASSERT_TRUE(r.ok()) << r.status();
+      int n = 0;
+      ASSERT_TRUE(absl::SimpleAtoi(r->body, &n));
+      seen[n] = true;
+    }
+    for (int i = 0; i < kRequests; ++i) EXPECT_TRUE(seen[i]) << i;
+    EXPECT_EQ(client.idle_connections(), 2);  // The per-host default.
+  }
+  // The second round started on the two idle connections of the first.
+  EXPECT_LT(peers.count(), 2u * kRequests);
+}
+
+TEST(HttpClientKeepAliveTest, DestructorClosesIdleConnectionsPromptly) {
+  constexpr int kServers = 3;
+  std::vector<std::unique_ptr<KeepAliveServer>> servers;
+  for (int i = 0; i < kServers; ++i) {
+    servers.push_back(std::make_unique<KeepAliveServer>([](int, int) { return Ok("ok"); }));
+  }
+  auto client = std::make_unique<HttpClient>(2);
+  for (auto& s : servers) ASSERT_TRUE(client->GetSync(Req(Url(s->port(), "/"))).ok());
+  EXPECT_EQ(client->idle_connections(), kServers);
+  const absl::Time start = absl::Now();
+  client.reset();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  for (auto& s : servers) EXPECT_TRUE(s->AwaitClosedByClient(1, absl::Seconds(10)));
+}
+
+TEST(HttpClientKeepAliveTest, RequestFromACallbackReusesTheConnection) {
+  // A callback that issues the next request (as a scrape loop chaining
+  // requests would) gets the connection the previous one just returned.
+  KeepAliveServer server([](int, int n) { return Ok(absl::StrCat(n)); });
+  HttpClient client(1);
+  absl::Notification done;
+  std::string second;
+  client.Get(Req(Url(server.port(), "/")), [&](absl::StatusOr<Response> r) {
+    ASSERT_TRUE(r.ok()) << r.status();
+    client.Get(Req(Url(server.port(), "/")), [&](absl::StatusOr<Response> r2) {
+      if (r2.ok()) second = r2->body;
+      done.Notify();
+    });
+  });
+  ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
+  EXPECT_EQ(second, "1");
+  EXPECT_EQ(server.accepted(), 1);
 }
 
 }  // namespace
