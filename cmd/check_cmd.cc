@@ -3,9 +3,9 @@
 #include <glob.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -205,6 +205,25 @@ constexpr int kLintExitCode = 3;
 
 enum class RuleFileVerdict { kValid, kLintFailed, kInvalid };
 
+// The verdicts of several rule files, as one exit code.
+class RuleVerdicts {
+ public:
+  void Add(RuleFileVerdict v) {
+    if (v == RuleFileVerdict::kInvalid) invalid_ = true;
+    if (v == RuleFileVerdict::kLintFailed) lint_failed_ = true;
+  }
+  // 1 when any file is invalid; kLintExitCode for lint problems under
+  // --lint-fatal; else 0 (a lint report alone does not fail the command).
+  int ExitCode(const LintOptions& lint) const {
+    if (invalid_) return 1;
+    return lint_failed_ && lint.fatal ? kLintExitCode : 0;
+  }
+
+ private:
+  bool invalid_ = false;
+  bool lint_failed_ = false;
+};
+
 // What config/ cannot check itself: expressions parse as PromQL, and label
 // and annotation values of alerting rules parse as templates.
 config::RuleChecks RuleContentChecks() {
@@ -222,8 +241,8 @@ config::RuleChecks RuleContentChecks() {
 // (alert or record) and the same labels, each such set listed once, sorted
 // by name and then labels. Empty when there are none.
 std::string DuplicateRulesReport(const config::RuleFile& file) {
-  using Key = std::pair<std::string, std::vector<std::pair<std::string,
-                                                           std::string>>>;
+  using Key =
+      std::pair<std::string, std::vector<std::pair<std::string, std::string>>>;
   std::vector<Key> keys;
   for (const config::RuleGroup& g : file.groups) {
     for (const config::Rule& r : g.rules) keys.emplace_back(r.name(), r.labels);
@@ -244,7 +263,8 @@ std::string DuplicateRulesReport(const config::RuleFile& file) {
       absl::StrAppend(&out, "\t", name, ": ", value, "\n");
     }
   }
-  absl::StrAppend(&out, "Might cause inconsistency while recording expressions");
+  absl::StrAppend(&out,
+                  "Might cause inconsistency while recording expressions");
   return out;
 }
 
@@ -312,24 +332,11 @@ int RunCheckRules(int argc, char** argv) {
     return 2;
   }
   const LintOptions lint = LintFromFlags();
-  std::vector<std::string> files(argv + 1, argv + argc);
-  bool invalid = false;
-  bool lint_failed = false;
-  for (const std::string& path : files) {
-    switch (CheckRuleFile(path, lint, "")) {
-      case RuleFileVerdict::kValid:
-        break;
-      case RuleFileVerdict::kLintFailed:
-        lint_failed = true;
-        break;
-      case RuleFileVerdict::kInvalid:
-        invalid = true;
-        break;
-    }
+  RuleVerdicts verdicts;
+  for (int i = 1; i < argc; ++i) {
+    verdicts.Add(CheckRuleFile(argv[i], lint, ""));
   }
-  if (invalid) return 1;
-  if (lint_failed && lint.fatal) return kLintExitCode;
-  return 0;
+  return verdicts.ExitCode(lint);
 }
 
 }  // namespace
@@ -344,7 +351,7 @@ int RunCheckCommand(int argc, char** argv) {
   }
   const LintOptions lint = LintFromFlags();
   bool failed = false;
-  bool lint_failed = false;
+  RuleVerdicts rule_verdicts;
   for (int i = 2; i < argc; ++i) {
     const std::string path = argv[i];
     std::printf("Checking %s\n", path.c_str());
@@ -363,20 +370,11 @@ int RunCheckCommand(int argc, char** argv) {
     std::printf(" SUCCESS: %s is valid prometheus config file syntax\n\n",
                 path.c_str());
     for (const std::string& rf : *rule_files) {
-      switch (CheckRuleFile(rf, lint, "     ")) {
-        case RuleFileVerdict::kValid:
-          break;
-        case RuleFileVerdict::kLintFailed:
-          lint_failed = true;
-          break;
-        case RuleFileVerdict::kInvalid:
-          failed = true;
-          break;
-      }
+      rule_verdicts.Add(CheckRuleFile(rf, lint, "     "));
     }
   }
   if (failed) return 1;
-  return lint_failed && lint.fatal ? kLintExitCode : 0;
+  return rule_verdicts.ExitCode(lint);
 }
 
 }  // namespace vigil

@@ -25,6 +25,7 @@ constexpr char kUsage[] =
     "  vigil tsdb list|analyze|check|dump DIR   inspect blocks (vigil tsdb for details)\n"
     "  vigil test promql FILE...   run PromQL test scripts (Prometheus's format)\n"
     "  vigil check config FILE...  check config files (as promtool check config)\n"
+    "  vigil check rules FILE...   check rule files (as promtool check rules)\n"
     "  vigil version         print the version\n"
     "  vigil --help          list every flag with its default\n";
 

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <limits>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,111 +26,12 @@ using internal::Quote;
 
 using StringPairs = std::vector<std::pair<std::string, std::string>>;
 
-// yaml.v2/v3's float syntax, which Go's yaml also accepts for integers
-// (truncated): [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-bool IsYamlFloat(absl::string_view s) {
-  size_t i = 0;
-  auto digits = [&] {
-    size_t start = i;
-    while (i < s.size() && absl::ascii_isdigit(s[i])) ++i;
-    return i > start;
-  };
-  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-  bool int_part = digits();
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    bool frac = digits();
-    if (!int_part && !frac) return false;
-  } else if (!int_part) {
-    return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == s.size();
-}
-
-// Unsigned digits of `s` in `base`; false on a bad digit, none, or a value
-// above `max`.
-bool ParseDigits(absl::string_view s, int base, uint64_t max, uint64_t* out) {
-  if (s.empty()) return false;
-  uint64_t v = 0;
-  for (char c : s) {
-    int d;
-    if (absl::ascii_isdigit(c)) {
-      d = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      d = c - 'A' + 10;
-    } else {
-      return false;
-    }
-    if (d >= base) return false;
-    if (v > (max - d) / base) return false;
-    v = v * base + d;
-  }
-  *out = v;
-  return true;
-}
-
-// A YAML scalar read into a Go int as Prometheus's yaml decoder does (the
-// group limit): '_' ignored, an optional sign, decimal, 0x, 0o, 0b or
-// leading-0 octal; otherwise a float in int64's range, truncated.
-bool ParseYamlInt(absl::string_view text, int64_t* out) {
-  std::string s;
-  for (char c : text) {
-    if (c != '_') s.push_back(c);
-  }
-  absl::string_view v = s;
-  bool negative = false;
-  if (!v.empty() && (v[0] == '+' || v[0] == '-')) {
-    negative = v[0] == '-';
-    v.remove_prefix(1);
-  }
-  // The magnitude int64 holds: 2^63 - 1, or 2^63 when negative.
-  const uint64_t max = uint64_t{std::numeric_limits<int64_t>::max()} +
-                       (negative ? 1 : 0);
-  uint64_t n = 0;
-  bool ok;
-  if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
-    ok = ParseDigits(v.substr(2), 16, max, &n);
-  } else if (v.size() > 2 && v[0] == '0' && (v[1] == 'o' || v[1] == 'O')) {
-    ok = ParseDigits(v.substr(2), 8, max, &n);
-  } else if (v.size() > 2 && v[0] == '0' && (v[1] == 'b' || v[1] == 'B')) {
-    ok = ParseDigits(v.substr(2), 2, max, &n);
-  } else if (v.size() > 1 && v[0] == '0') {
-    ok = ParseDigits(v.substr(1), 8, max, &n);
-  } else {
-    ok = ParseDigits(v, 10, max, &n);
-  }
-  if (ok) {
-    *out = negative ? static_cast<int64_t>(0 - n) : static_cast<int64_t>(n);
-    return true;
-  }
-  if (!IsYamlFloat(s)) return false;
-  double d = std::strtod(s.c_str(), nullptr);
-  if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) {
-    return false;
-  }
-  *out = static_cast<int64_t>(d);
-  return true;
-}
-
-// Whether `tag` (yaml-cpp: "?" plain, "!" quoted) lets a scalar be a number.
-bool IsNumberTag(const std::string& tag) {
-  return tag == "?" || tag == "tag:yaml.org,2002:int" ||
-         tag == "tag:yaml.org,2002:float";
-}
-
 // yaml-cpp's spellings of an explicit null.
 constexpr absl::string_view kNullSpellings[] = {"~", "null", "Null", "NULL"};
 
-// Reads one rule file. Problems with the file's shape end the parse at
-// once (Fail); rule problems are collected (Report) so that all of them
-// are listed, as Prometheus lists them.
+// Reads one rule file. A problem with the file's shape (YAML syntax, types,
+// unknown fields) ends the parse at once; rule problems are collected
+// (Report) so that all of them are listed, as Prometheus lists them.
 class Parser {
  public:
   Parser(absl::string_view source, absl::string_view file,
@@ -149,12 +49,11 @@ class Parser {
                                "\"groups\" list");
     }
     constexpr absl::string_view kWhere = "the top level of the rule file";
-    RETURN_IF_ERROR(internal::ForEachField(
-        file_, root, internal::LineOf(root), kWhere,
-        [&](const Field& f) -> absl::Status {
-          if (f.name == "groups") return ParseGroups(f, &out.groups);
-          return internal::UnknownField(file_, f, kWhere);
-        }));
+    auto field = [&](const Field& f) -> absl::Status {
+      if (f.name == "groups") return ParseGroups(f, &out.groups);
+      return internal::UnknownField(file_, f, kWhere);
+    };
+    RETURN_IF_ERROR(ForEachField(root, internal::LineOf(root), kWhere, field));
     if (!problems_.empty()) {
       return absl::InvalidArgumentError(absl::StrJoin(problems_, "\n"));
     }
@@ -174,9 +73,8 @@ class Parser {
                                  : absl::StrCat(file_, ": ", msg));
   }
   void ReportRule(const RuleRef& ref, int line, absl::string_view msg) {
-    Report(line, absl::StrCat("group ", Quote(*ref.group), ", rule ",
-                              ref.index, ", ", Quote(ref.rule->name()), ": ",
-                              msg));
+    Report(line, absl::StrCat("group ", Quote(*ref.group), ", rule ", ref.index,
+                              ", ", Quote(ref.rule->name()), ": ", msg));
   }
 
   // The text Prometheus reads for record, alert and expr: the scalar as
@@ -196,27 +94,71 @@ class Parser {
     for (absl::string_view spelling : kNullSpellings) {
       if (rest.substr(0, spelling.size()) != spelling) continue;
       absl::string_view after = rest.substr(spelling.size());
-      if (after.empty() || absl::ascii_isspace(after[0]) ||
-          after[0] == ',' || after[0] == ']' || after[0] == '}' ||
-          after[0] == '#') {
+      if (after.empty() || absl::ascii_isspace(after[0]) || after[0] == ',' ||
+          after[0] == ']' || after[0] == '}' || after[0] == '#') {
         return std::string(spelling);
       }
     }
     return std::string();
   }
 
-  absl::Status ParseLimit(const Field& f, int64_t* out) {
-    *out = 0;
-    if (f.value.IsNull()) return absl::OkStatus();
-    if (f.value.IsScalar() && IsNumberTag(f.value.Tag()) &&
-        ParseYamlInt(f.value.Scalar(), out)) {
-      return absl::OkStatus();
+  // `map` with YAML merge keys ("<<: *anchor", "<<: [*a, *b]") resolved as
+  // Prometheus's YAML decoder resolves them: the fields written in `map`
+  // win over merged ones, and an earlier merged mapping over a later one.
+  // yaml-cpp leaves "<<" as an ordinary key. The entries keep their nodes,
+  // so their lines stay those of the anchored text.
+  absl::StatusOr<YAML::Node> ExpandMerges(const YAML::Node& map, int line) {
+    if (!map.IsMap()) return map;
+    auto is_merge_key = [](const YAML::Node& key) {
+      return key.IsScalar() && key.Tag() == "?" && key.Scalar() == "<<";
+    };
+    bool has_merge = false;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (is_merge_key(it->first)) has_merge = true;
     }
-    return ErrorAtLine(
-        file_, f.value_line,
-        absl::StrCat("limit must be an integer, not ",
-                     Quote(f.value.IsScalar() ? f.value.Scalar()
-                                              : "a collection")));
+    if (!has_merge) return map;
+    YAML::Node out(YAML::NodeType::Map);
+    absl::flat_hash_set<std::string> names;
+    std::vector<YAML::Node> sources;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (is_merge_key(it->first)) {
+        const YAML::Node& v = it->second;
+        if (v.IsMap()) {
+          sources.push_back(v);
+        } else if (v.IsSequence()) {
+          for (const YAML::Node& item : v) sources.push_back(item);
+        } else {
+          sources.push_back(v);  // Refused below.
+        }
+        continue;
+      }
+      // Kept even when repeated, for ForEachField to report.
+      out.force_insert(it->first, it->second);
+      if (it->first.IsScalar()) names.insert(it->first.Scalar());
+    }
+    for (const YAML::Node& source : sources) {
+      if (!source.IsMap()) {
+        return ErrorAtLine(file_, line,
+                           "a merge key (<<) must refer to a mapping or a "
+                           "list of mappings");
+      }
+      ASSIGN_OR_RETURN(YAML::Node expanded,
+                       ExpandMerges(source, internal::LineOf(source)));
+      for (auto it = expanded.begin(); it != expanded.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        if (!names.insert(it->first.Scalar()).second) continue;
+        out.force_insert(it->first, it->second);
+      }
+    }
+    return out;
+  }
+
+  // internal::ForEachField over `map` with merge keys resolved.
+  absl::Status ForEachField(
+      const YAML::Node& map, int map_line, absl::string_view where,
+      const std::function<absl::Status(const Field&)>& fn) {
+    ASSIGN_OR_RETURN(YAML::Node expanded, ExpandMerges(map, map_line));
+    return internal::ForEachField(file_, expanded, map_line, where, fn);
   }
 
   // A mapping of names to string values (labels, annotations), sorted by
@@ -224,8 +166,8 @@ class Parser {
   absl::Status ParseStringMap(const Field& f, absl::string_view where,
                               StringPairs* out, std::vector<int>* lines) {
     std::vector<std::pair<std::pair<std::string, std::string>, int>> entries;
-    RETURN_IF_ERROR(internal::ForEachField(
-        file_, f.value, f.line, where, [&](const Field& e) -> absl::Status {
+    RETURN_IF_ERROR(ForEachField(
+        f.value, f.line, where, [&](const Field& e) -> absl::Status {
           ASSIGN_OR_RETURN(std::string value, internal::StringValue(file_, e));
           entries.push_back({{e.name, std::move(value)}, e.line});
           return absl::OkStatus();
@@ -269,15 +211,16 @@ class Parser {
                           RuleGroup* g) {
     // The name is read first so that errors in fields before it can name
     // the group.
+    ASSIGN_OR_RETURN(const YAML::Node expanded, ExpandMerges(node, g->line));
     std::string where = "a rule group";
-    const YAML::Node name_node = node["name"];
+    const YAML::Node name_node = expanded["name"];
     if (name_node.IsDefined() && name_node.IsScalar()) {
       where = absl::StrCat("rule group ", Quote(name_node.Scalar()));
     }
     bool has_rules = false;
     Field rules_field;
     RETURN_IF_ERROR(internal::ForEachField(
-        file_, node, g->line, where, [&](const Field& f) -> absl::Status {
+        file_, expanded, g->line, where, [&](const Field& f) -> absl::Status {
           if (f.name == "name") {
             ASSIGN_OR_RETURN(g->name, internal::StringValue(file_, f));
             return absl::OkStatus();
@@ -285,7 +228,7 @@ class Parser {
           if (f.name == "interval") {
             return internal::DurationField(file_, f, &g->interval);
           }
-          if (f.name == "limit") return ParseLimit(f, &g->limit);
+          if (f.name == "limit") return internal::IntField(file_, f, &g->limit);
           if (f.name == "rules") {
             has_rules = true;
             rules_field = f;
@@ -310,9 +253,9 @@ class Parser {
       if (line == 0) line = rules_field.line;
       const int index = static_cast<int>(g->rules.size()) + 1;
       if (!r.IsMap()) {
-        return ErrorAtLine(file_, line,
-                           absl::StrCat("rule ", index, " of ", where,
-                                        " must be a mapping"));
+        return ErrorAtLine(
+            file_, line,
+            absl::StrCat("rule ", index, " of ", where, " must be a mapping"));
       }
       Rule rule;
       rule.line = line;
@@ -325,19 +268,18 @@ class Parser {
   absl::Status ParseRule(const YAML::Node& node, const std::string& group,
                          int index, absl::string_view group_where, Rule* r) {
     const std::string where = absl::StrCat("rule ", index, " of ", group_where);
-    int record_line = 0, alert_line = 0;
+    int record_line = 0;
     std::vector<int> label_lines, annotation_lines;
     bool has_for = false, has_keep_firing_for = false;
     int for_line = 0, keep_firing_for_line = 0;
-    RETURN_IF_ERROR(internal::ForEachField(
-        file_, node, r->line, where, [&](const Field& f) -> absl::Status {
+    RETURN_IF_ERROR(
+        ForEachField(node, r->line, where, [&](const Field& f) -> absl::Status {
           if (f.name == "record") {
             record_line = f.value_line;
             ASSIGN_OR_RETURN(r->record, RawText(f));
             return absl::OkStatus();
           }
           if (f.name == "alert") {
-            alert_line = f.value_line;
             ASSIGN_OR_RETURN(r->alert, RawText(f));
             return absl::OkStatus();
           }
@@ -396,7 +338,8 @@ class Parser {
                    "invalid field 'for' in recording rule");
       }
       if (r->keep_firing_for != absl::ZeroDuration()) {
-        ReportRule(ref, has_keep_firing_for ? keep_firing_for_line : record_line,
+        ReportRule(ref,
+                   has_keep_firing_for ? keep_firing_for_line : record_line,
                    "invalid field 'keep_firing_for' in recording rule");
       }
       if (!model::IsValidMetricName(r->record)) {

@@ -82,7 +82,7 @@ struct RuleGroup {
 };
 
 struct RuleFile {
-  std::string filename;  // As given to ParseRuleFile or LoadRuleFile.
+  std::string filename;           // As given to ParseRuleFile or LoadRuleFile.
   std::vector<RuleGroup> groups;  // In file order.
 
   // Rules in all groups.

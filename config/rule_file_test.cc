@@ -218,22 +218,25 @@ TEST(RuleFileTest, RecordingRuleFields) {
                 "r.yml:7: group \"g\", rule 1, \"a\": invalid field "
                 "'keep_firing_for' in recording rule"}));
   // Zero values and an empty mapping are as good as absent.
-  ParseOk("groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n"
-          "    for: 0s\n    keep_firing_for: 0\n    annotations: {}\n");
+  ParseOk(
+      "groups:\n- name: g\n  rules:\n  - record: a\n    expr: up\n"
+      "    for: 0s\n    keep_firing_for: 0\n    annotations: {}\n");
 }
 
 TEST(RuleFileTest, RecordingRuleNames) {
-  ParseOk("groups:\n- name: g\n  rules:\n  - record: 'job:a_b:rate5m'\n"
-          "    expr: up\n  - record: _x\n    expr: up\n");
+  ParseOk(
+      "groups:\n- name: g\n  rules:\n  - record: 'job:a_b:rate5m'\n"
+      "    expr: up\n  - record: _x\n    expr: up\n");
   for (absl::string_view name : {"1a", "a-b", "a{b=\\\"c\\\"}", "a b"}) {
     SCOPED_TRACE(name);
     EXPECT_TRUE(absl::StrContains(
-        Error(absl::StrCat("groups:\n- name: g\n  rules:\n  - record: \"",
-                           name, "\"\n    expr: up\n")),
+        Error(absl::StrCat("groups:\n- name: g\n  rules:\n  - record: \"", name,
+                           "\"\n    expr: up\n")),
         "r.yml:4: group \"g\", rule 1, "));
   }
   // Alert names may be anything.
-  ParseOk("groups:\n- name: g\n  rules:\n  - alert: 'a b {} -'\n    expr: up\n");
+  ParseOk(
+      "groups:\n- name: g\n  rules:\n  - alert: 'a b {} -'\n    expr: up\n");
 }
 
 TEST(RuleFileTest, LabelAndAnnotationNames) {
@@ -286,15 +289,18 @@ TEST(RuleFileTest, Durations) {
 
 TEST(RuleFileTest, Limits) {
   const std::pair<absl::string_view, int64_t> kGood[] = {
-      {"5", 5},       {"-1", -1},   {"1_000", 1000}, {"017", 15},
-      {"0o17", 15},   {"0x10", 16}, {"-0x10", -16},  {"0b11", 3},
-      {"+5", 5},      {"1e3", 1000}, {"1.9", 1},     {"08", 8},
-      {"!!int 7", 7}, {"~", 0},     {"9223372036854775807", INT64_MAX},
+      {"5", 5},        {"-1", -1},
+      {"1_000", 1000}, {"017", 15},
+      {"0o17", 15},    {"0x10", 16},
+      {"-0x10", -16},  {"0b11", 3},
+      {"+5", 5},       {"1e3", 1000},
+      {"1.9", 1},      {"08", 8},
+      {"~", 0},        {"9223372036854775807", INT64_MAX},
   };
   for (const auto& [text, want] : kGood) {
     SCOPED_TRACE(text);
-    RuleFile f = ParseOk(absl::StrCat("groups:\n- name: g\n  limit: ", text,
-                                      "\n"));
+    RuleFile f =
+        ParseOk(absl::StrCat("groups:\n- name: g\n  limit: ", text, "\n"));
     ASSERT_EQ(f.groups.size(), 1u);
     EXPECT_EQ(f.groups[0].limit, want);
   }
@@ -383,6 +389,43 @@ TEST(RuleFileTest, ChecksRunOnExprsAndAlertTemplates) {
                 "x:1: unclosed",
                 "r.yml:10: group \"g\", rule 2, \"A\": annotation \"a\": "
                 "template: x:1: unclosed"}));
+}
+
+TEST(RuleFileTest, MergeKeys) {
+  RuleFile f = ParseOk(R"(groups:
+- name: g
+  rules:
+  - &base
+    alert: A
+    expr: up
+    labels: &common {team: a, severity: low}
+  - <<: *base
+    alert: B
+    labels: {<<: *common, severity: page}
+  - <<: [{for: 1m}, *base]
+    alert: C
+)");
+  ASSERT_EQ(f.groups.size(), 1u);
+  ASSERT_EQ(f.rule_count(), 3u);
+  const std::vector<Rule>& rules = f.groups[0].rules;
+  EXPECT_EQ(rules[0].labels, (Pairs{{"severity", "low"}, {"team", "a"}}));
+  EXPECT_EQ(rules[1].alert, "B");
+  EXPECT_EQ(rules[1].expr, "up");
+  EXPECT_EQ(rules[1].labels, (Pairs{{"severity", "page"}, {"team", "a"}}));
+  EXPECT_EQ(rules[2].alert, "C");
+  EXPECT_EQ(rules[2].for_, absl::Minutes(1));
+  EXPECT_EQ(rules[2].labels, rules[0].labels);
+  // Merged fields are checked, at the line they were written.
+  EXPECT_EQ(Errors("groups:\n- name: g\n  rules:\n"
+                   "  - {alert: a, expr: up, labels: &l {a-b: x}}\n"
+                   "  - {alert: b, expr: up, labels: {<<: *l}}\n"),
+            (std::vector<std::string>{
+                "r.yml:4: group \"g\", rule 1, \"a\": invalid label name: a-b",
+                "r.yml:4: group \"g\", rule 2, \"b\": invalid label name: "
+                "a-b"}));
+  EXPECT_EQ(Error("groups:\n- name: g\n  <<: 5\n"),
+            "r.yml:2: a merge key (<<) must refer to a mapping or a list of "
+            "mappings");
 }
 
 TEST(RuleFileTest, LoadRuleFile) {

@@ -222,6 +222,27 @@ bool ParseYamlUint(absl::string_view text, uint64_t* out) {
   return true;
 }
 
+// A plain scalar as yaml.v2/v3 stores it in a Go int64: ParseYamlUint's
+// forms with an optional sign, within int64's range (floats truncated).
+bool ParseYamlInt(absl::string_view text, int64_t* out) {
+  absl::string_view v = text;
+  bool negative = false;
+  if (!v.empty() && (v[0] == '+' || v[0] == '-')) {
+    negative = v[0] == '-';
+    v.remove_prefix(1);
+  }
+  if (!v.empty() && (v[0] == '+' || v[0] == '-')) return false;
+  uint64_t n;
+  if (!ParseYamlUint(v, &n)) return false;
+  // The magnitude int64 holds: 2^63 - 1, or 2^63 when negative. A float
+  // saturated to 2^64 - 1 by ParseYamlUint is out of range here too.
+  const uint64_t max =
+      uint64_t{std::numeric_limits<int64_t>::max()} + (negative ? 1 : 0);
+  if (n > max) return false;
+  *out = negative ? static_cast<int64_t>(0 - n) : static_cast<int64_t>(n);
+  return true;
+}
+
 // Go's units.ParseBase2Bytes (Prometheus's body_size_limit): a sum of
 // <number><unit> terms, numbers may have a fraction, units B, KiB, MiB ...
 // EiB or (all in one string) B, KB, MB ... EB, both meaning powers of 1024;
@@ -340,6 +361,17 @@ absl::Status UintField(absl::string_view file, const Field& f, uint64_t* out) {
       file, f.value_line,
       absl::StrCat(f.name, " must be a non-negative integer, not ",
                    Quote(ScalarText(f.value))));
+}
+
+absl::Status IntField(absl::string_view file, const Field& f, int64_t* out) {
+  *out = 0;
+  if (f.value.IsNull()) return absl::OkStatus();
+  if (IsPlainScalar(f.value) && ParseYamlInt(f.value.Scalar(), out)) {
+    return absl::OkStatus();
+  }
+  return ErrorAtLine(file, f.value_line,
+                     absl::StrCat(f.name, " must be an integer, not ",
+                                  Quote(ScalarText(f.value))));
 }
 
 absl::Status BytesField(absl::string_view file, const Field& f, int64_t* out) {

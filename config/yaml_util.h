@@ -78,6 +78,9 @@ absl::Status BoolField(absl::string_view file, const Field& f, bool* out);
 // A plain non-negative integer (decimal, 0x, 0o, 0b or leading-0 octal, '_'
 // ignored), or a float, truncated.
 absl::Status UintField(absl::string_view file, const Field& f, uint64_t* out);
+// The same for a Go int (a rule group's limit): the same forms with an
+// optional sign, within int64's range; floats truncated.
+absl::Status IntField(absl::string_view file, const Field& f, int64_t* out);
 // A byte size as Go's units.Base2Bytes reads it (Prometheus's
 // body_size_limit): "10MB", "1KiB", "1.5GB", "0"; KB and KiB both mean 1024.
 absl::Status BytesField(absl::string_view file, const Field& f, int64_t* out);

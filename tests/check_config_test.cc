@@ -14,35 +14,13 @@
 #include "base/file.h"
 #include "gtest/gtest.h"
 #include "tests/prometheus_api.h"
+#include "tests/run_in_dir.h"
 
 namespace vigil {
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-  std::string err;
-};
-
-// Runs `binary` `args` in `dir`, capturing stdout and stderr.
-Result RunIn(const std::string& dir, const std::string& binary,
-             const std::string& args) {
-  Result r;
-  std::string err_file = absl::StrCat(dir, "/.stderr");
-  std::string cmd =
-      absl::StrCat("cd ", testing::ShellQuote(dir), " && ", binary, " ", args,
-                   " 2>", testing::ShellQuote(err_file));
-  FILE* f = popen(cmd.c_str(), "r");
-  if (f == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) r.out.append(buf, n);
-  int status = pclose(f);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  absl::StatusOr<std::string> err = ReadFile(err_file);
-  if (err.ok()) r.err = *err;
-  return r;
-}
+using Result = testing::CommandResult;
+using testing::RunIn;
 
 struct Case {
   const char* name;
@@ -345,7 +323,7 @@ TEST_F(CheckConfigTest, MissingFileFails) {
 TEST_F(CheckConfigTest, UsageErrors) {
   EXPECT_EQ(RunIn(dir_, VIGIL_BINARY, "check").code, 2);
   EXPECT_EQ(RunIn(dir_, VIGIL_BINARY, "check config").code, 2);
-  EXPECT_EQ(RunIn(dir_, VIGIL_BINARY, "check rules x.yml").code, 2);
+  EXPECT_EQ(RunIn(dir_, VIGIL_BINARY, "check nosuch x.yml").code, 2);
 }
 
 // Where Vigil is stricter than Prometheus 2.42, on purpose: these load in
