@@ -1,5 +1,7 @@
 #include "config/yaml_util.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -42,6 +44,20 @@ absl::Status ErrorAt(absl::string_view file, const YAML::Node& node,
 
 absl::StatusOr<YAML::Node> LoadYaml(absl::string_view text,
                                     absl::string_view file) {
+  // YAML is Unicode text: Go's parser (so Prometheus) refuses invalid
+  // UTF-8, which yaml-cpp would pass through into names and values.
+  if (!model::IsValidUtf8(text)) {
+    // The first bad byte: step over valid sequences one character at a time.
+    size_t good = 0;
+    while (good < text.size()) {
+      const auto c = static_cast<unsigned char>(text[good]);
+      const size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+      if (!model::IsValidUtf8(text.substr(good, len))) break;
+      good += len;
+    }
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + good, '\n'));
+    return ErrorAtLine(file, line, "YAML syntax error: invalid UTF-8 in the input");
+  }
   try {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
