@@ -99,16 +99,13 @@ int RunServe() {
 
   // Config reload (SIGHUP, POST /-/reload): the scrape manager exists once
   // the database is open.
-  auto& reload_ok = prometheus::BuildGauge()
-                        .Name("vigil_config_last_reload_successful")
-                        .Help("Whether the last configuration reload attempt was successful.")
-                        .Register(metrics.registry())
-                        .Add({});
-  auto& reload_time = prometheus::BuildGauge()
-                          .Name("vigil_config_last_reload_success_timestamp_seconds")
-                          .Help("Timestamp of the last successful configuration reload.")
-                          .Register(metrics.registry())
-                          .Add({});
+  auto gauge = [&metrics](const char* name, const char* help) -> prometheus::Gauge& {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(metrics.registry()).Add({});
+  };
+  auto& reload_ok = gauge("vigil_config_last_reload_successful",
+                          "Whether the last configuration reload attempt was successful.");
+  auto& reload_time = gauge("vigil_config_last_reload_success_timestamp_seconds",
+                            "Timestamp of the last successful configuration reload.");
   reload_ok.Set(1);
   reload_time.Set(absl::ToDoubleSeconds(start - absl::UnixEpoch()));
   absl::Mutex reload_mu;
@@ -134,26 +131,12 @@ int RunServe() {
     LogInfo("main", "completed loading of configuration file").Kv("file", FLAGS_config);
     return absl::OkStatus();
   };
-  auto& scrape_targets = prometheus::BuildGauge()
-                             .Name("vigil_scrape_targets")
-                             .Help("Active scrape targets.")
-                             .Register(metrics.registry())
-                             .Add({});
-  auto& scrapes_total = prometheus::BuildGauge()
-                            .Name("vigil_scrapes")
-                            .Help("Scrapes done since start.")
-                            .Register(metrics.registry())
-                            .Add({});
-  auto& scrape_failures = prometheus::BuildGauge()
-                              .Name("vigil_scrape_failures")
-                              .Help("Scrapes that failed since start (up was 0).")
-                              .Register(metrics.registry())
-                              .Add({});
-  auto& scrape_samples = prometheus::BuildGauge()
-                             .Name("vigil_scrape_samples_appended")
-                             .Help("Samples appended by scrapes since start, after relabeling.")
-                             .Register(metrics.registry())
-                             .Add({});
+  auto& scrape_targets = gauge("vigil_scrape_targets", "Active scrape targets.");
+  auto& scrapes_total = gauge("vigil_scrapes", "Scrapes done since start.");
+  auto& scrape_failures =
+      gauge("vigil_scrape_failures", "Scrapes that failed since start (up was 0).");
+  auto& scrape_samples = gauge("vigil_scrape_samples_appended",
+                               "Samples appended by scrapes since start, after relabeling.");
 
   api::WebOptions web_opts;
   web_opts.reload = reload;
