@@ -32,25 +32,10 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 class RulesEvalTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/rules_eval_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    tsdb::Options o;
-    o.dir = dir_;
-    o.background_compaction = false;
-    o.enable_wal = false;
-    auto db = tsdb::DB::Open(o);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    ASSERT_TRUE(db_.ok());
     tsdb::DB* d = db_.get();
     env_.query = EngineQueryFunc(&engine_, [d] { return d->Querier(); });
     env_.appender = [d] { return d->Appender(); };
-  }
-  void TearDown() override {
-    if (db_) {
-      EXPECT_TRUE(db_->Close().ok());
-    }
-    std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
   static absl::Time T(int sec) { return absl::FromUnixSeconds(kBase + sec); }
@@ -99,8 +84,7 @@ class RulesEvalTest : public ::testing::Test {
   }
 
   static constexpr int64_t kBase = 1700000000;
-  std::string dir_;
-  std::unique_ptr<tsdb::DB> db_;
+  tsdb::TempDb db_{"rules_eval_test"};
   promql::Engine engine_{promql::EngineOptions{}};
   GroupEnv env_;
 };

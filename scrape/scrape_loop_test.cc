@@ -23,23 +23,10 @@ constexpr absl::string_view kText = "text/plain; version=0.0.4";
 class ScrapeLoopTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/scrape_loop_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    tsdb::Options o;
-    o.dir = dir_;
-    o.background_compaction = false;
-    o.enable_wal = false;
-    auto db = tsdb::DB::Open(o);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    ASSERT_TRUE(db_.ok());
   }
   void TearDown() override {
     loop_.reset();
-    if (db_) {
-      EXPECT_TRUE(db_->Close().ok());
-    }
-    std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
   // A loop for target 127.0.0.1:9 of job "j" with `cfg` tweaks applied.
@@ -77,8 +64,7 @@ class ScrapeLoopTest : public ::testing::Test {
   absl::Time T(int sec) { return absl::FromUnixSeconds(1700000000 + sec); }
   int64_t Ms(int sec) { return absl::ToUnixMillis(T(sec)); }
 
-  std::string dir_;
-  std::unique_ptr<tsdb::DB> db_;
+  tsdb::TempDb db_{"scrape_loop_test"};
   std::unique_ptr<ScrapeLoop> loop_;
 };
 

@@ -36,16 +36,7 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration timeout = absl::S
 class ScrapeManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/scrape_manager_test.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    tsdb::Options o;
-    o.dir = dir_ + "/data";
-    o.enable_wal = false;
-    o.background_compaction = false;
-    auto db = tsdb::DB::Open(o);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    ASSERT_TRUE(db_.ok());
 
     api::HttpServerOptions so;
     so.listen = "127.0.0.1:0";
@@ -64,8 +55,6 @@ class ScrapeManagerTest : public ::testing::Test {
   void TearDown() override {
     manager_->Stop();
     server_->Shutdown(absl::ZeroDuration());
-    EXPECT_TRUE(db_->Close().ok());
-    std::system(absl::StrCat("rm -rf ", dir_).c_str());
   }
 
   void SetPage(std::string page) {
@@ -99,8 +88,7 @@ class ScrapeManagerTest : public ::testing::Test {
     return tsdb::SelectAll(q.get(), {tsdb::Eq("__name__", name)});
   }
 
-  std::string dir_;
-  std::unique_ptr<tsdb::DB> db_;
+  tsdb::TempDb db_{"scrape_manager_test"};
   std::unique_ptr<api::HttpServer> server_;
   std::unique_ptr<Manager> manager_;
   absl::Mutex mu_;
@@ -168,7 +156,7 @@ TEST_F(ScrapeManagerTest, DroppedTargetsAreListed) {
 }
 
 TEST_F(ScrapeManagerTest, FileSdChangesStartAndStopLoops) {
-  const std::string sd = dir_ + "/targets.json";
+  const std::string sd = db_.dir() + "/targets.json";
   ASSERT_TRUE(WriteFileAtomic(sd, absl::StrCat("[{\"targets\": [\"", Target(),
                                                "\"], \"labels\": {\"team\": \"x\"}}]"))
                   .ok());
