@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/utf8.h"
+
 namespace vigil {
 
 void AppendGoFloat(double v, std::string* out) {
@@ -67,35 +69,6 @@ void AppendGoFloat(double v, std::string* out) {
 
 namespace {
 
-// Decodes one UTF-8 code point at s[i]; returns its length, 0 when invalid
-// (overlong, surrogate, above U+10FFFF or truncated).
-size_t DecodeRune(absl::string_view s, size_t i, uint32_t* rune) {
-  const auto b0 = static_cast<uint8_t>(s[i]);
-  size_t n;
-  uint32_t r, min;
-  if (b0 < 0x80) {
-    *rune = b0;
-    return 1;
-  } else if ((b0 & 0xe0) == 0xc0) {
-    n = 2, r = b0 & 0x1f, min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    n = 3, r = b0 & 0x0f, min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    n = 4, r = b0 & 0x07, min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<uint8_t>(s[i + k]);
-    if ((b & 0xc0) != 0x80) return 0;
-    r = (r << 6) | (b & 0x3f);
-  }
-  if (r < min || r > 0x10ffff || (r >= 0xd800 && r <= 0xdfff)) return 0;
-  *rune = r;
-  return n;
-}
-
 // Go's unicode.IsPrint for the code points that matter in label values:
 // not C1 controls, not space separators other than ' ', not format
 // characters, not private use or noncharacters.
@@ -126,8 +99,8 @@ void AppendGoQuoted(absl::string_view s, std::string* out) {
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
     uint32_t r = 0;
-    const size_t n = DecodeRune(s, i, &r);
-    if (n == 0) {
+    const size_t n = DecodeValidRune(s, i, &r);
+    if (n == 0) {  // Go quotes an invalid byte, not a valid U+FFFD, as \xNN.
       out->append("\\x");
       AppendHex(static_cast<uint8_t>(s[i]), 2, out);
       ++i;

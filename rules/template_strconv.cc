@@ -19,9 +19,6 @@
 namespace vigil::rules::tmpl {
 namespace {
 
-constexpr uint32_t kRuneError = 0xfffd;
-constexpr uint32_t kMaxRune = 0x10ffff;
-
 // The "C" locale for strtod, independent of the process's locale.
 locale_t CLocale() {
   static const locale_t loc = newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr));
@@ -293,7 +290,7 @@ bool UnquoteOne(absl::string_view s, size_t* i, char quote, std::string* out) {
         out->push_back(static_cast<char>(v));
         return true;
       }
-      if (v > kMaxRune || (v >= 0xd800 && v <= 0xdfff)) return false;
+      if (!ValidRune(v)) return false;
       AppendRune(v, out);
       return true;
     }
@@ -454,7 +451,7 @@ std::string GoQuote(absl::string_view s, bool ascii_only) {
 }
 
 std::string GoQuoteRune(uint32_t r, bool ascii_only) {
-  if (r > kMaxRune || (r >= 0xd800 && r <= 0xdfff)) r = kRuneError;
+  if (!ValidRune(r)) r = kRuneError;
   if (r == '\'') return "'\\''";
   if (r == '"') return "'\"'";
   std::string s;
@@ -489,63 +486,6 @@ std::string GoQueryEscape(absl::string_view s) {
     }
   }
   return out;
-}
-
-size_t DecodeRune(absl::string_view s, size_t i, uint32_t* rune) {
-  const auto b0 = static_cast<uint8_t>(s[i]);
-  if (b0 < 0x80) {
-    *rune = b0;
-    return 1;
-  }
-  size_t n;
-  uint32_t r, min;
-  if ((b0 & 0xe0) == 0xc0) {
-    n = 2, r = b0 & 0x1f, min = 0x80;
-  } else if ((b0 & 0xf0) == 0xe0) {
-    n = 3, r = b0 & 0x0f, min = 0x800;
-  } else if ((b0 & 0xf8) == 0xf0) {
-    n = 4, r = b0 & 0x07, min = 0x10000;
-  } else {
-    *rune = kRuneError;
-    return 1;
-  }
-  if (i + n > s.size()) {
-    *rune = kRuneError;
-    return 1;
-  }
-  for (size_t k = 1; k < n; ++k) {
-    const auto b = static_cast<uint8_t>(s[i + k]);
-    if ((b & 0xc0) != 0x80) {
-      *rune = kRuneError;
-      return 1;
-    }
-    r = (r << 6) | (b & 0x3f);
-  }
-  if (r < min || r > kMaxRune || (r >= 0xd800 && r <= 0xdfff)) {
-    *rune = kRuneError;
-    return 1;
-  }
-  *rune = r;
-  return n;
-}
-
-void AppendRune(uint32_t r, std::string* out) {
-  if (r > kMaxRune || (r >= 0xd800 && r <= 0xdfff)) r = kRuneError;
-  if (r < 0x80) {
-    out->push_back(static_cast<char>(r));
-  } else if (r < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (r >> 6)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
-  } else if (r < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (r >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (r >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
-  }
 }
 
 size_t RuneCount(absl::string_view s) {

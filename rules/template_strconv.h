@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/utf8.h"
 
 namespace vigil::rules::tmpl {
 
@@ -52,12 +53,10 @@ bool GoCanBackquote(absl::string_view s);
 // url.QueryEscape: all but letters, digits and "-_.~" as %XX, ' ' as '+'.
 std::string GoQueryEscape(absl::string_view s);
 
-// Decodes the UTF-8 rune at s[i]; returns its length (at least 1) and sets
-// *r to U+FFFD for invalid input, as Go's utf8.DecodeRuneInString.
-size_t DecodeRune(absl::string_view s, size_t i, uint32_t* r);
-
-// Appends the UTF-8 encoding of `r` (U+FFFD for invalid runes).
-void AppendRune(uint32_t r, std::string* out);
+// Go's utf8.DecodeRuneInString and utf8.AppendRune, which the template
+// functions share with the rest of Vigil.
+using ::vigil::AppendRune;
+using ::vigil::DecodeRune;
 
 // Number of runes in `s`, as utf8.RuneCountInString.
 size_t RuneCount(absl::string_view s);

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/utf8.h"
 #include "openssl/evp.h"
 #include "re2/re2.h"
 
@@ -35,64 +36,6 @@ struct Relabeler::Step {
 };
 
 namespace {
-
-constexpr absl::string_view kReplacementChar = "\xEF\xBF\xBD";  // U+FFFD.
-
-// Decodes one UTF-8 code point at the start of `s` as Go's
-// utf8.DecodeRuneInString does: an invalid or truncated sequence, an
-// overlong form, a surrogate or a value above U+10FFFF decodes as one byte
-// with *ok = false.
-uint32_t DecodeRune(absl::string_view s, size_t* width, bool* ok) {
-  auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-  *ok = false;
-  *width = 1;
-  unsigned char c = b(0);
-  if (c < 0x80) {
-    *ok = true;
-    return c;
-  }
-  size_t n;
-  uint32_t cp;
-  uint32_t min;
-  if ((c & 0xE0) == 0xC0) {
-    n = 2, cp = c & 0x1F, min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    n = 3, cp = c & 0x0F, min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    n = 4, cp = c & 0x07, min = 0x10000;
-  } else {
-    return 0xFFFD;
-  }
-  if (s.size() < n) return 0xFFFD;
-  for (size_t i = 1; i < n; ++i) {
-    if ((b(i) & 0xC0) != 0x80) return 0xFFFD;
-    cp = (cp << 6) | (b(i) & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    return 0xFFFD;
-  }
-  *ok = true;
-  *width = n;
-  return cp;
-}
-
-void AppendRune(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // glibc's C.UTF-8 locale carries Unicode's simple case mappings, which is
 // what Go's unicode.ToLower/ToUpper apply. Null when the locale is missing;
@@ -121,15 +64,15 @@ std::string ChangeCase(absl::string_view s, bool upper) {
     return out;
   }
   locale_t loc = Utf8Locale();
-  while (!s.empty()) {
-    size_t width;
-    bool ok;
-    uint32_t cp = DecodeRune(s, &width, &ok);
-    s.remove_prefix(width);
-    if (!ok) {
-      out.append(kReplacementChar.data(), kReplacementChar.size());
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp;
+    const size_t width = DecodeValidRune(s, i, &cp);
+    if (width == 0) {  // An invalid byte.
+      AppendRune(kRuneError, &out);
+      ++i;
       continue;
     }
+    i += width;
     if (cp < 0x80) {
       if (upper && cp >= 'a' && cp <= 'z') cp -= 'a' - 'A';
       if (!upper && cp >= 'A' && cp <= 'Z') cp += 'a' - 'A';
@@ -171,10 +114,9 @@ size_t ParseTemplateRef(absl::string_view t, TemplateRef* ref) {
   if (brace) start = 1;
   size_t i = start;
   while (i < t.size()) {
-    size_t width;
-    bool ok;
-    uint32_t cp = DecodeRune(t.substr(i), &width, &ok);
-    if (!ok || !IsTemplateNameRune(cp, t.substr(i, width))) break;
+    uint32_t cp;
+    const size_t width = DecodeValidRune(t, i, &cp);
+    if (width == 0 || !IsTemplateNameRune(cp, t.substr(i, width))) break;
     i += width;
   }
   if (i == start) return 0;
@@ -268,11 +210,8 @@ std::string ReplaceAll(const RE2& re, absl::string_view s,
     out.append(s.data() + last_end, begin - last_end);
     if (end > last_end || begin == 0) Expand(re, tmpl, groups, &out);
     last_end = end;
-    size_t width = 0;
-    if (pos < s.size()) {
-      bool ok;
-      DecodeRune(s.substr(pos), &width, &ok);
-    }
+    uint32_t rune;
+    const size_t width = DecodeRune(s, pos, &rune);  // 0 at the end.
     if (pos + width > end) {
       pos += width;
     } else if (pos + 1 > end) {

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "base/file.h"
+#include "base/utf8.h"
 #include "gtest/gtest.h"
 #include "rules/template.h"
 
@@ -540,23 +541,6 @@ bool GoUnquoteAt(absl::string_view s, size_t* i, std::string* out) {
       }
       return v;
     };
-    auto utf8 = [&](uint32_t r) {
-      if (r < 0x80) {
-        out->push_back(static_cast<char>(r));
-      } else if (r < 0x800) {
-        out->push_back(static_cast<char>(0xc0 | (r >> 6)));
-        out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
-      } else if (r < 0x10000) {
-        out->push_back(static_cast<char>(0xe0 | (r >> 12)));
-        out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3f)));
-        out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
-      } else {
-        out->push_back(static_cast<char>(0xf0 | (r >> 18)));
-        out->push_back(static_cast<char>(0x80 | ((r >> 12) & 0x3f)));
-        out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3f)));
-        out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
-      }
-    };
     switch (e) {
       case 'a':
         out->push_back('\a');
@@ -583,10 +567,10 @@ bool GoUnquoteAt(absl::string_view s, size_t* i, std::string* out) {
         out->push_back(static_cast<char>(hex(2)));
         break;
       case 'u':
-        utf8(hex(4));
+        AppendRune(hex(4), out);
         break;
       case 'U':
-        utf8(hex(8));
+        AppendRune(hex(8), out);
         break;
       default:
         out->push_back(e);
