@@ -24,6 +24,7 @@ constexpr char kUsage[] =
     "  vigil serve [flags]   run the database (remote-write receiver and storage)\n"
     "  vigil tsdb list|analyze|check|dump DIR   inspect blocks (vigil tsdb for details)\n"
     "  vigil test promql FILE...   run PromQL test scripts (Prometheus's format)\n"
+    "  vigil test rules FILE...    run rule unit tests (as promtool test rules)\n"
     "  vigil check config FILE...  check config files (as promtool check config)\n"
     "  vigil check rules FILE...   check rule files (as promtool check rules)\n"
     "  vigil version         print the version\n"

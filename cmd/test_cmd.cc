@@ -5,13 +5,15 @@
 
 #include "base/file.h"
 #include "base/logging.h"
+#include "cmd/test_rules_cmd.h"
 #include "promql/promqltest.h"
 
 namespace vigil {
 
 int RunTestCommand(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "rules") return RunTestRulesCommand(argc - 1, argv + 1);
   if (argc < 3 || std::string(argv[1]) != "promql") {
-    std::fputs("Usage: vigil test promql FILE...\n", stderr);
+    std::fputs("Usage: vigil test promql|rules FILE...\n", stderr);
     return 2;
   }
   // The in-memory databases' open/close lines are noise here.
