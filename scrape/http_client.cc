@@ -778,12 +778,11 @@ class Call : public std::enable_shared_from_this<Call> {
   // to another connection.
   template <typename Fn>
   auto ForExchange(Fn fn) {
-    return asio::bind_executor(
-        strand_, [self = shared_from_this(), exchange = exchange_, fn = std::move(fn)](
-                     const ErrorCode& ec, auto&&...) {
-          if (self->done_ || exchange != self->exchange_) return;
-          fn(self.get(), ec);
-        });
+    return asio::bind_executor(strand_, [self = shared_from_this(), exchange = exchange_,
+                                         fn = std::move(fn)](const ErrorCode& ec, auto&&...) {
+      if (self->done_ || exchange != self->exchange_) return;
+      fn(self.get(), ec);
+    });
   }
 
   void DropConnection() {
@@ -866,9 +865,9 @@ class Call : public std::enable_shared_from_this<Call> {
 
   // Opens a new connection for the current hop.
   void Connect() {
-    BeginExchange(std::make_shared<Connection>(client_->ioc, pool_key_,
-                                               url_.tls ? ssl_ctx_ : nullptr),
-                  /*reused=*/false);
+    BeginExchange(
+        std::make_shared<Connection>(client_->ioc, pool_key_, url_.tls ? ssl_ctx_ : nullptr),
+        /*reused=*/false);
     ErrorCode ec;
     const asio::ip::address addr = asio::ip::make_address(url_.host, ec);
     if (!ec) {
@@ -879,13 +878,12 @@ class Call : public std::enable_shared_from_this<Call> {
           ForExchange([](Call* self, const ErrorCode& ec) { self->OnConnected(ec); }));
       return;
     }
-    resolver_.async_resolve(
-        url_.host, url_.port,
-        [self = shared_from_this(), exchange = exchange_](const ErrorCode& resolve_ec,
-                                                          tcp::resolver::results_type results) {
-          if (self->done_ || exchange != self->exchange_) return;
-          self->OnResolved(resolve_ec, std::move(results));
-        });
+    resolver_.async_resolve(url_.host, url_.port,
+                            [self = shared_from_this(), exchange = exchange_](
+                                const ErrorCode& resolve_ec, tcp::resolver::results_type results) {
+                              if (self->done_ || exchange != self->exchange_) return;
+                              self->OnResolved(resolve_ec, std::move(results));
+                            });
   }
 
   // A request sent on an idle connection failed before any byte of the
@@ -952,9 +950,9 @@ class Call : public std::enable_shared_from_this<Call> {
       return Finish(absl::UnavailableError(
           Prefixed(absl::StrCat("dial tcp: lookup ", url_.host, ": ", OsMessage(ec)))));
     }
-    asio::async_connect(
-        conn_->lowest(), results,
-        ForExchange([](Call* self, const ErrorCode& ec) { self->OnConnected(ec); }));
+    asio::async_connect(conn_->lowest(), results, ForExchange([](Call* self, const ErrorCode& ec) {
+                          self->OnConnected(ec);
+                        }));
   }
 
   void OnConnected(const ErrorCode& ec) {
@@ -1221,11 +1219,12 @@ class HttpClient::Impl : public ClientState {
   std::vector<std::thread> threads_;
 };
 
-HttpClient::HttpClient(int io_threads) : HttpClient([io_threads] {
-  Options o;
-  o.io_threads = io_threads;
-  return o;
-}()) {}
+HttpClient::HttpClient(int io_threads)
+    : HttpClient([io_threads] {
+        Options o;
+        o.io_threads = io_threads;
+        return o;
+      }()) {}
 
 HttpClient::HttpClient(Options options) : impl_(std::make_unique<Impl>(options)) {}
 

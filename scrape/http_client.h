@@ -71,11 +71,14 @@ class HttpClient {
     bool keep_alive = true;
     // Idle connections kept per origin (scheme, host, port, TLS settings
     // and server name) and in all; past the total, the one idle longest is
-    // closed. The total never exceeds half the open-file limit.
+    // closed. The total never exceeds half the open-file limit. A scrape
+    // target has one request at a time, so 2 per origin is plenty.
     int max_idle_per_host = 2;
-    int max_idle = 10000;
-    // An idle connection is closed after this long (Go's default).
-    absl::Duration idle_timeout = absl::Seconds(90);
+    int max_idle = 20000;  // Prometheus's.
+    // An idle connection is closed after this long. Prometheus's (through
+    // prometheus/common) rather than Go's 90 s default: above the longest
+    // sane scrape interval, so that every target keeps its connection.
+    absl::Duration idle_timeout = absl::Minutes(5);
   };
 
   // Starts `io_threads` network threads; the other options are defaults.

@@ -751,7 +751,6 @@ TEST(HttpClientTest, DestructorCancelsRequestsInFlight) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kCancelled) << r.status();
 }
 
-
 // ---------------------------------------------------------------------------
 // Keep-alive
 
@@ -966,8 +965,7 @@ TEST(HttpClientKeepAliveTest, BodyLimitClosesTheConnection) {
     SCOPED_TRACE(gzip ? "gzip" : "identity");
     // Identity: the body is cut off at the limit. gzip: the small
     // compressed body is read whole, the inflated one is too large.
-    const std::string answer =
-        gzip ? Ok(gz, "Content-Encoding: gzip\r\n") : Ok(body);
+    const std::string answer = gzip ? Ok(gz, "Content-Encoding: gzip\r\n") : Ok(body);
     KeepAliveServer server([&](int, int) { return answer; });
     HttpClient client(1);
     HttpClient::Request req = Req(Url(server.port(), "/"));
