@@ -139,8 +139,12 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
   ++iter_;
   counts_ = ScrapeCounts{};
   cur_refs_.clear();
+  // Built during the scrape and kept only if it succeeds; between scrapes
+  // a loop holds one order and one arena (1M series: ~100 MB saved).
   next_order_.clear();
   next_arena_.clear();
+  next_order_.reserve(order_.size());
+  next_arena_.reserve(arena_.size());
   all_hit_ = true;
   std::unique_ptr<tsdb::Appender> app = appender_();
   absl::Status err = AppendBody(content_type, body, t, app.get());
@@ -161,12 +165,16 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
     }
     std::swap(order_, next_order_);
     std::swap(arena_, next_arena_);
+    std::vector<Slot>().swap(next_order_);
+    std::string().swap(next_arena_);
     absl::MutexLock l(&mu_);
     absl::erase_if(metadata_, [this](const auto& kv) { return kv.second.iter != iter_; });
   } else {
     app->Rollback();
     app = appender_();
     MarkStale(app.get(), t);
+    std::vector<Slot>().swap(next_order_);
+    std::string().swap(next_arena_);
   }
   Report(app.get(), t, err.ok(), took);
   if (absl::Status s = app->Commit(); !s.ok() && err.ok()) err = s;
