@@ -4,13 +4,18 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "api/http_server.h"
 #include "api/query_api.h"
+#include "api/rules_api.h"
 #include "api/scrape_api.h"
 #include "api/self_metrics.h"
 #include "api/web.h"
@@ -20,6 +25,7 @@
 #include "config/config.h"
 #include "config/web_config.h"
 #include "prometheus/gauge.h"
+#include "rules/manager.h"
 #include "scrape/manager.h"
 #include "tsdb/db.h"
 
@@ -64,6 +70,13 @@ int RunServe() {
       return 2;
     }
     cfg = *std::move(loaded);
+  }
+  // Rule files are checked before anything starts (Prometheus refuses to
+  // start with a bad one) and applied once the database is open.
+  auto startup_rules = rules::RuleManager::Prepare(cfg.rule_files, cfg.global.evaluation_interval);
+  if (!startup_rules.ok()) {
+    LogError("main", "invalid rule files").Kv("err", startup_rules.status());
+    return 2;
   }
   std::unique_ptr<config::BasicAuthenticator> auth;
   if (!FLAGS_web_config_file.empty()) {
@@ -111,6 +124,8 @@ int RunServe() {
   absl::Mutex reload_mu;
   std::unique_ptr<scrape::Manager> scraper;
   api::ScrapeApi scrape_api;
+  std::unique_ptr<rules::RuleManager> rule_manager;
+  api::RulesApi rules_api;
   auto reload = [&]() -> absl::Status {
     absl::MutexLock l(&reload_mu);
     if (FLAGS_config.empty()) {
@@ -118,7 +133,21 @@ int RunServe() {
     }
     absl::StatusOr<config::Config> next = config::LoadConfigFile(FLAGS_config);
     absl::Status s = next.status();
+    // Rule files are loaded and checked first so that a bad one fails the
+    // reload before anything changes.
+    std::unique_ptr<rules::RuleManager::Prepared> prepared_rules;
+    if (s.ok() && rule_manager != nullptr) {
+      auto p = rules::RuleManager::Prepare(next->rule_files, next->global.evaluation_interval);
+      if (p.ok()) {
+        prepared_rules = *std::move(p);
+      } else {
+        s = p.status();
+      }
+    }
     if (s.ok() && scraper != nullptr) s = scraper->ApplyConfig(next->scrapes);
+    if (s.ok() && rule_manager != nullptr) {
+      rule_manager->Apply(std::move(prepared_rules), next->global.external_labels);
+    }
     if (!s.ok()) {
       reload_ok.Set(0);
       LogError("main", "reloading the configuration failed, keeping the old one")
@@ -137,6 +166,20 @@ int RunServe() {
       gauge("vigil_scrape_failures", "Scrapes that failed since start (up was 0).");
   auto& scrape_samples = gauge("vigil_scrape_samples_appended",
                                "Samples appended by scrapes since start, after relabeling.");
+  // Per rule group (label rule_group="<file>;<name>", as Prometheus).
+  auto group_gauge = [&metrics](const char* name,
+                                const char* help) -> prometheus::Family<prometheus::Gauge>& {
+    return prometheus::BuildGauge().Name(name).Help(help).Register(metrics.registry());
+  };
+  auto& rule_iterations = group_gauge("vigil_rule_group_iterations_total",
+                                      "Scheduled evaluations of the rule group.");
+  auto& rule_missed = group_gauge("vigil_rule_group_iterations_missed_total",
+                                  "Evaluations of the rule group missed due to slow evaluation.");
+  auto& rule_failures = group_gauge("vigil_rule_evaluation_failures_total",
+                                    "Rules of the group whose last evaluation failed.");
+  auto& rule_duration = group_gauge("vigil_rule_group_last_duration_seconds",
+                                    "Duration of the last evaluation of the rule group.");
+  std::set<std::string> rule_group_keys;  // Guarded by reload_mu.
 
   api::WebOptions web_opts;
   web_opts.reload = reload;
@@ -148,6 +191,25 @@ int RunServe() {
     scrapes_total.Set(static_cast<double>(st.scrapes));
     scrape_failures.Set(static_cast<double>(st.failed));
     scrape_samples.Set(static_cast<double>(st.samples));
+    if (rule_manager == nullptr) return;
+    std::set<std::string> keys;
+    for (const rules::GroupSnapshot& g : rule_manager->Groups()) {
+      const std::string key = absl::StrCat(g.file, ";", g.name);
+      keys.insert(key);
+      const std::map<std::string, std::string> ls = {{"rule_group", key}};
+      rule_iterations.Add(ls).Set(static_cast<double>(g.iterations));
+      rule_missed.Add(ls).Set(static_cast<double>(g.missed));
+      rule_failures.Add(ls).Set(static_cast<double>(g.status.failed_rules));
+      rule_duration.Add(ls).Set(absl::ToDoubleSeconds(g.status.last_eval_duration));
+    }
+    for (const std::string& old : rule_group_keys) {
+      if (keys.count(old) != 0) continue;
+      const std::map<std::string, std::string> ls = {{"rule_group", old}};
+      for (auto* f : {&rule_iterations, &rule_missed, &rule_failures, &rule_duration}) {
+        f->Remove(&f->Add(ls));
+      }
+    }
+    rule_group_keys = std::move(keys);
   };
   web_opts.enable_lifecycle = FLAGS_web_enable_lifecycle;
   // /-/quit takes the same path as SIGTERM: the main thread's sigwait.
@@ -170,6 +232,7 @@ int RunServe() {
   web.RegisterRoutes(&server);
   query_api.RegisterRoutes(&server);
   scrape_api.RegisterRoutes(&server);
+  rules_api.RegisterRoutes(&server);
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("main", "cannot start the HTTP server").Kv("err", s);
     return 1;
@@ -200,6 +263,15 @@ int RunServe() {
           LogError("main", "cannot apply the scrape configuration").Kv("err", s);
         }
         scrape_api.SetManager(scraper.get());
+        rules::RuleManagerOptions ro;
+        ro.engine = query_opts->engine;
+        ro.appender = [dbp] { return dbp->Appender(); };
+        ro.querier = [dbp] { return dbp->Querier(); };
+        ro.engine.default_subquery_step_ms =
+            absl::ToInt64Milliseconds(cfg.global.evaluation_interval);
+        rule_manager = std::make_unique<rules::RuleManager>(ro);
+        rule_manager->Apply(*std::move(startup_rules), cfg.global.external_labels);
+        rules_api.SetManager(rule_manager.get());
       }
       LogInfo("main", "vigil started")
           .Kv("version", VIGIL_VERSION)
@@ -246,6 +318,9 @@ int RunServe() {
     scrape_api.SetManager(nullptr);
     if (scraper != nullptr) scraper->Stop();
     scraper.reset();
+    rules_api.SetManager(nullptr);
+    if (rule_manager != nullptr) rule_manager->Stop();
+    rule_manager.reset();
   }
   query_api.SetDb(nullptr);
   web.SetDb(nullptr);

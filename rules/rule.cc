@@ -278,6 +278,14 @@ std::vector<Alert> AlertingRule::Alerts() const {
   return out;
 }
 
+bool AlertingRule::SetActiveAt(const model::Labels& labels, absl::Time active_at) {
+  absl::MutexLock l(&mu_);
+  auto it = active_.find(labels);
+  if (it == active_.end() || it->second.state == AlertState::kInactive) return false;
+  it->second.active_at = active_at;
+  return true;
+}
+
 AlertState AlertingRule::State() const {
   absl::MutexLock l(&mu_);
   AlertState max = AlertState::kInactive;

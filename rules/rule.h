@@ -189,6 +189,12 @@ class AlertingRule final : public Rule {
   std::vector<Alert> Alerts() const;
   // The most severe state of any alert: firing, pending or inactive.
   AlertState State() const;
+  // Sets the active-at time of the pending or firing alert with `labels`
+  // (as Alert::labels); false if there is none. For restoring the `for`
+  // state after a restart; the state follows at the next Eval.
+  bool SetActiveAt(const model::Labels& labels, absl::Time active_at);
+  // The rule's labels as written (templates), sorted by name.
+  const std::vector<std::pair<std::string, std::string>>& labels() const { return labels_; }
 
  private:
   AlertingRule(std::string name, promql::ExprPtr expr, absl::Duration hold,
