@@ -161,7 +161,7 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
     // The cache keeps only what the last successful scrape saw.
     if (!all_hit_ || cache_.size() != next_order_.size()) {
       for (Slot& s : next_order_) s.entry->iter = iter_;
-      absl::erase_if(cache_, [this](const auto& kv) { return kv.second->iter != iter_; });
+      absl::erase_if(cache_, [this](const auto& kv) { return kv.second.iter != iter_; });
     }
     std::swap(order_, next_order_);
     std::swap(arena_, next_arena_);
@@ -221,7 +221,7 @@ absl::Status ScrapeLoop::AppendBody(absl::string_view content_type, absl::string
       continue;
     }
     bool ok = true;
-    AppendSample(app, *slot, ts, v, &ok);
+    AppendSample(app, *p, *slot, ts, v, &ok);
     if (!ok) return absl::InternalError("append failed");
   }
   if (!limit_err.ok()) return limit_err;
@@ -246,7 +246,8 @@ absl::StatusOr<ScrapeLoop::Slot*> ScrapeLoop::Lookup(const Parser& p, size_t pos
   if (it == cache_.end()) {
     p.Labels(&pairs_);
     model::Labels lset = SampleLabels(pairs_);
-    auto entry = std::make_unique<CacheEntry>();
+    CacheEntry entry;
+    entry.dropped = lset.empty();
     if (!lset.empty()) {
       if (!lset.Has(model::kMetricName)) {
         return absl::InvalidArgumentError("__name__ label is missing");
@@ -256,27 +257,31 @@ absl::StatusOr<ScrapeLoop::Slot*> ScrapeLoop::Lookup(const Parser& p, size_t pos
             absl::StrCat("invalid metric name or label names: ", s.message()));
       }
       if (absl::Status s = CheckLabelLimits(lset); !s.ok()) return s;
-      entry->labels = std::move(lset);
       ++counts_.series_added;
     }
-    it = cache_.emplace(std::string(text), std::move(entry)).first;
+    it = cache_.emplace(std::string(text), entry).first;
   }
-  CacheEntry* e = it->second.get();
+  CacheEntry* e = &it->second;
   next_order_.push_back(Slot{e, e->ref, static_cast<uint32_t>(next_arena_.size()),
-                             static_cast<uint32_t>(text.size()), e->labels.empty()});
+                             static_cast<uint32_t>(text.size()), e->dropped});
   next_arena_.append(text.data(), text.size());
   return &next_order_.back();
 }
 
-void ScrapeLoop::AppendSample(tsdb::Appender* app, Slot* slot, int64_t t, double v, bool* ok) {
+void ScrapeLoop::AppendSample(tsdb::Appender* app, const Parser& p, Slot* slot, int64_t t,
+                              double v, bool* ok) {
   absl::Status s;
   if (slot->ref != 0) {
     s = app->Append(slot->ref, t, v);
     if (!s.ok() && tsdb::GetAppendError(s) == tsdb::AppendError::kNotFound) slot->ref = 0;
   }
   if (slot->ref == 0) {
+    // A new series, or one the storage no longer has (or never took): the
+    // labels are built again from the line, as on a cache miss (the cache
+    // keeps no label sets, which would be most of its memory).
     CacheEntry* e = slot->entry;
-    absl::StatusOr<tsdb::SeriesRef> ref = app->Append(e->labels, t, v);
+    p.Labels(&pairs_);
+    absl::StatusOr<tsdb::SeriesRef> ref = app->Append(SampleLabels(pairs_), t, v);
     if (ref.ok()) {
       slot->ref = *ref;
       s = absl::OkStatus();

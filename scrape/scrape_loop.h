@@ -34,6 +34,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -142,10 +143,12 @@ class ScrapeLoop {
   size_t cache_size() const { return cache_.size(); }
 
  private:
+  // No label set is kept: a series that needs its labels again (a new
+  // ref) has them rebuilt from its line.
   struct CacheEntry {
     tsdb::SeriesRef ref = 0;
-    model::Labels labels;  // Empty when metric relabeling dropped it.
     uint64_t iter = 0;     // Eviction pass marker.
+    bool dropped = false;  // By metric relabeling.
   };
   // One sample line of a scrape, in page order. Pages rarely change shape
   // between scrapes, so sample i of a scrape is first compared with slot i
@@ -171,8 +174,9 @@ class ScrapeLoop {
   // exported_ prefixes), then metric relabeling. Empty when dropped.
   model::Labels SampleLabels(const std::vector<LabelPair>& scraped) const;
   absl::Status CheckLabelLimits(const model::Labels& labels) const;
-  void AppendSample(tsdb::Appender* app, Slot* slot, int64_t t, double v,
-                    bool* ok);
+  // Appends the current sample of `p`.
+  void AppendSample(tsdb::Appender* app, const Parser& p, Slot* slot, int64_t t,
+                    double v, bool* ok);
   void MarkStale(tsdb::Appender* app, int64_t t);
   void Report(tsdb::Appender* app, int64_t t, bool up, absl::Duration took);
   void UpdateMetadata(const Parser& p, Entry e);
@@ -182,7 +186,8 @@ class ScrapeLoop {
   const TargetSpec target_;
   const AppenderFactory appender_;
 
-  absl::flat_hash_map<std::string, std::unique_ptr<CacheEntry>> cache_;
+  // Node map: slots point at entries, which must not move.
+  absl::node_hash_map<std::string, CacheEntry> cache_;
   uint64_t iter_ = 0;
   // The last successful scrape's samples in page order, and the one being
   // read.
