@@ -1,5 +1,9 @@
 #include "api/api_json.h"
 
+#include <cmath>
+
+#include <charconv>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -135,5 +139,27 @@ void Error(HttpResponse* r, int code, absl::string_view type, absl::string_view 
 
 void BadData(HttpResponse* r, absl::string_view msg) { Error(r, 400, "bad_data", msg); }
 
+
+void AppendJsonFloat(double v, std::string* out) {
+  const double a = std::fabs(v);
+  const bool exp = a != 0 && (a < 1e-6 || a >= 1e21);
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v,
+                           exp ? std::chars_format::scientific : std::chars_format::fixed);
+  std::string s(buf, res.ptr);
+  if (exp) {
+    const size_t n = s.size();
+    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
+  }
+  out->append(s);
+}
+
+void AppendGoTime(absl::Time t, std::string* out) {
+  if (t == absl::InfinitePast()) {
+    out->append("\"0001-01-01T00:00:00Z\"");
+    return;
+  }
+  AppendJsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone()), out);
+}
 
 }  // namespace vigil::api

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "api/http_server.h"
 #include "model/labels.h"
 
@@ -26,6 +27,13 @@ std::vector<std::string> GetAll(const Form& f, const std::string& k);
 
 // Go's encoding/json string escaping (HTML-safe, as Prometheus's jsoniter).
 void AppendJsonString(absl::string_view s, std::string* out);
+// Go's encoding/json float64: shortest digits, exponent form below 1e-6
+// and from 1e21 on, with the exponent's leading zero dropped ("1e-7").
+void AppendJsonFloat(double v, std::string* out);
+// Go's time.Time as JSON, in UTC (RFC 3339, nanoseconds without trailing
+// zeros, quoted); absl::InfinitePast() is Go's zero time, "never".
+void AppendGoTime(absl::Time t, std::string* out);
+
 // {"name":"value",...} in label order.
 void AppendLabels(const model::Labels& ls, std::string* out);
 

@@ -12,32 +12,6 @@
 namespace vigil::api {
 namespace {
 
-// Go's encoding/json float64: shortest digits, exponent form below 1e-6
-// and from 1e21 on, with the exponent's leading zero dropped ("1e-7").
-void AppendJsonFloat(double v, std::string* out) {
-  const double a = std::fabs(v);
-  const bool exp = a != 0 && (a < 1e-6 || a >= 1e21);
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), v,
-                           exp ? std::chars_format::scientific : std::chars_format::fixed);
-  std::string s(buf, res.ptr);
-  if (exp) {
-    const size_t n = s.size();
-    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
-  }
-  out->append(s);
-}
-
-// Go's time.Time JSON in UTC (RFC 3339, nanoseconds without trailing
-// zeros); Go's zero time for "never".
-void AppendGoTime(absl::Time t, std::string* out) {
-  if (t == absl::InfinitePast()) {
-    out->append("\"0001-01-01T00:00:00Z\"");
-    return;
-  }
-  AppendJsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone()), out);
-}
-
 void AppendPairs(const std::vector<std::pair<std::string, std::string>>& kv, std::string* out) {
   out->push_back('{');
   for (size_t i = 0; i < kv.size(); ++i) {

@@ -21,30 +21,6 @@
 namespace vigil::api {
 namespace {
 
-// Go's encoding/json form of a float64: shortest digits, exponent form
-// below 1e-6 and from 1e21 ("1e-07" written as "1e-7").
-void AppendJsonFloat(double v, std::string* out) {
-  char buf[64];
-  const double a = v < 0 ? -v : v;
-  const bool exp = a != 0 && (a < 1e-6 || a >= 1e21);
-  auto res = std::to_chars(buf, buf + sizeof(buf), v,
-                           exp ? std::chars_format::scientific : std::chars_format::fixed);
-  std::string s(buf, res.ptr);
-  if (exp) {
-    // "1e-07" -> "1e-7", as Go's encoder cleans it up.
-    const size_t n = s.size();
-    if (n >= 4 && s[n - 4] == 'e' && s[n - 3] == '-' && s[n - 2] == '0') s.erase(n - 2, 1);
-  }
-  out->append(s);
-}
-
-// Go's time.Time JSON (RFC 3339 with nanoseconds, trailing zeros dropped),
-// in UTC; the zero time for "never".
-std::string GoTime(absl::Time t) {
-  if (t == absl::UnixEpoch()) return "0001-01-01T00:00:00Z";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
-
 // Prometheus's globalUrl: a loopback host is replaced by this machine's
 // host name so that the link works from elsewhere.
 std::string GlobalUrl(const std::string& url) {
@@ -142,7 +118,7 @@ void ScrapeApi::Targets(const HttpRequest& req, HttpResponse* r) {
     d.append(",\"lastError\":");
     AppendJsonString(t.last_error, &d);
     d.append(",\"lastScrape\":");
-    AppendJsonString(GoTime(t.last_scrape), &d);
+    AppendGoTime(t.last_scrape, &d);
     d.append(",\"lastScrapeDuration\":");
     AppendJsonFloat(absl::ToDoubleSeconds(t.last_duration), &d);
     d.append(",\"health\":");

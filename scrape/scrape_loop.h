@@ -69,7 +69,7 @@ struct TargetStatus {
   std::string job;
   TargetHealth health = TargetHealth::kUnknown;
   std::string last_error;
-  absl::Time last_scrape = absl::UnixEpoch();  // Epoch: never scraped.
+  absl::Time last_scrape = absl::InfinitePast();  // Never scraped.
   absl::Duration last_duration = absl::ZeroDuration();
   int64_t scrapes = 0;  // Done by this loop (a reload that replaces the
                         // loop starts over).
