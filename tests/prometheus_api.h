@@ -209,6 +209,19 @@ inline absl::StatusOr<std::string> Jq(absl::string_view program, const std::stri
   return RunShell(absl::StrCat(kJq, " -j ", ShellQuote(program), " ", ShellQuote(file)));
 }
 
+// jq `program` over the answer to GET `path` (with `params`) from the
+// server on `port`; the answer is kept in `dir`. An error comes back as
+// text starting with "ERROR: ", so that comparisons show it.
+inline std::string JqGet(const std::string& dir, int port, const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& params,
+                         const std::string& program) {
+  std::string out = absl::StrCat(dir, "/resp-", port, ".json");
+  absl::Status s = ApiGet(port, path, params, out);
+  if (!s.ok()) return absl::StrCat("ERROR: ", s.message());
+  absl::StatusOr<std::string> r = Jq(program, out);
+  return r.ok() ? *r : absl::StrCat("ERROR: ", r.status().message());
+}
+
 // Parses the output of kJqMatrixProgram.
 inline absl::StatusOr<Dataset> ParseJqOutput(absl::string_view text) {
   Dataset data;

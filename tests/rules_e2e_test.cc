@@ -115,11 +115,7 @@ scrape_configs:
   std::string JqGet(int port, const std::string& path,
                     const std::vector<std::pair<std::string, std::string>>& params,
                     const std::string& program) {
-    std::string out = absl::StrCat(dir_, "/resp-", port, ".json");
-    absl::Status s = ApiGet(port, path, params, out);
-    if (!s.ok()) return absl::StrCat("ERROR: ", s.message());
-    absl::StatusOr<std::string> r = Jq(program, out);
-    return r.ok() ? *r : absl::StrCat("ERROR: ", r.status().message());
+    return ::vigil::testing::JqGet(dir_, port, path, params, program);
   }
   std::string Instant(int port, const std::string& query) {
     return JqGet(port, "/api/v1/query", {{"query", query}}, ".data.result[0].value[1] // \"\"");

@@ -107,11 +107,7 @@ class ScrapeE2eTest : public ::testing::Test {
   std::string JqGet(int port, const std::string& path,
                     const std::vector<std::pair<std::string, std::string>>& params,
                     const std::string& program) {
-    std::string out = absl::StrCat(dir_, "/resp-", port, ".json");
-    absl::Status s = ApiGet(port, path, params, out);
-    if (!s.ok()) return absl::StrCat("ERROR: ", s.message());
-    absl::StatusOr<std::string> r = Jq(program, out);
-    return r.ok() ? *r : absl::StrCat("ERROR: ", r.status().message());
+    return ::vigil::testing::JqGet(dir_, port, path, params, program);
   }
   // The value of a one-element instant vector, or "" when empty.
   std::string Instant(int port, const std::string& query) {
