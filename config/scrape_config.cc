@@ -821,15 +821,6 @@ bool SameRelabelConfig(const RelabelConfig& a, const RelabelConfig& b) {
                   b.target_label, b.replacement, b.action);
 }
 
-bool SameRelabelConfigs(const std::vector<RelabelConfig>& a,
-                        const std::vector<RelabelConfig>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (!SameRelabelConfig(a[i], b[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 const char* RelabelActionName(RelabelAction action) {
@@ -837,6 +828,15 @@ const char* RelabelActionName(RelabelAction action) {
     if (an.action == action) return an.name.data();
   }
   return "?";
+}
+
+bool SameRelabelConfigs(const std::vector<RelabelConfig>& a,
+                        const std::vector<RelabelConfig>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (!SameRelabelConfig(a[i], b[i])) return false;
+  }
+  return true;
 }
 
 bool SameScrapeConfig(const ScrapeConfig& a, const ScrapeConfig& b) {

@@ -155,6 +155,10 @@ struct ScrapeConfig {
   int line = 0;  // Line of the job's entry in the config file.
 };
 
+// Equal when every field but `line` is equal, entry by entry.
+bool SameRelabelConfigs(const std::vector<RelabelConfig>& a,
+                        const std::vector<RelabelConfig>& b);
+
 // Equal when every field but `line` is equal: a reload keeps the scrape
 // loops of a job whose config compares equal.
 bool SameScrapeConfig(const ScrapeConfig& a, const ScrapeConfig& b);

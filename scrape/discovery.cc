@@ -308,41 +308,6 @@ absl::StatusOr<std::vector<TargetGroup>> ParseGroups(
   return groups;
 }
 
-// Go's http.StatusText for the statuses an SD endpoint plausibly returns.
-absl::string_view StatusText(int status) {
-  struct Entry {
-    int code;
-    absl::string_view text;
-  };
-  static constexpr Entry kTexts[] = {
-      {201, "Created"},
-      {202, "Accepted"},
-      {204, "No Content"},
-      {301, "Moved Permanently"},
-      {302, "Found"},
-      {303, "See Other"},
-      {304, "Not Modified"},
-      {307, "Temporary Redirect"},
-      {308, "Permanent Redirect"},
-      {400, "Bad Request"},
-      {401, "Unauthorized"},
-      {403, "Forbidden"},
-      {404, "Not Found"},
-      {405, "Method Not Allowed"},
-      {406, "Not Acceptable"},
-      {408, "Request Timeout"},
-      {429, "Too Many Requests"},
-      {500, "Internal Server Error"},
-      {501, "Not Implemented"},
-      {502, "Bad Gateway"},
-      {503, "Service Unavailable"},
-      {504, "Gateway Timeout"},
-  };
-  for (const Entry& e : kTexts) {
-    if (e.code == status) return e.text;
-  }
-  return "";
-}
 
 // Prometheus accepts (?i)application/json(;\s*charset=("utf-8"|utf-8))?
 // after trimming spaces.
@@ -639,7 +604,7 @@ absl::StatusOr<std::vector<TargetGroup>> ParseHttpSd(absl::string_view body,
 absl::StatusOr<std::vector<TargetGroup>> ParseHttpSdResponse(
     const HttpClient::Response& response, absl::string_view url) {
   if (response.status != 200) {
-    absl::string_view text = StatusText(response.status);
+    absl::string_view text = HttpStatusText(response.status);
     return absl::UnavailableError(absl::StrCat(
         url, ": server returned HTTP status ", response.status,
         text.empty() ? "" : " ", text));

@@ -1255,4 +1255,41 @@ absl::StatusOr<HttpClient::Response> HttpClient::GetSync(Request request) {
   return result.get();
 }
 
+absl::string_view HttpStatusText(int status) {
+  struct Entry {
+    int code;
+    absl::string_view text;
+  };
+  static constexpr Entry kTexts[] = {
+      {200, "OK"},
+      {201, "Created"},
+      {202, "Accepted"},
+      {204, "No Content"},
+      {301, "Moved Permanently"},
+      {302, "Found"},
+      {303, "See Other"},
+      {304, "Not Modified"},
+      {307, "Temporary Redirect"},
+      {308, "Permanent Redirect"},
+      {400, "Bad Request"},
+      {401, "Unauthorized"},
+      {403, "Forbidden"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {406, "Not Acceptable"},
+      {408, "Request Timeout"},
+      {413, "Request Entity Too Large"},
+      {429, "Too Many Requests"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {502, "Bad Gateway"},
+      {503, "Service Unavailable"},
+      {504, "Gateway Timeout"},
+  };
+  for (const Entry& e : kTexts) {
+    if (e.code == status) return e.text;
+  }
+  return "";
+}
+
 }  // namespace vigil::scrape

@@ -32,10 +32,15 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "config/scrape_config.h"
 
 namespace vigil::scrape {
+
+// Go's http.StatusText for the common codes ("Not Found"); "" for others.
+// Errors about a response's status are worded with it, as Prometheus's are.
+absl::string_view HttpStatusText(int code);
 
 class HttpClient {
  public:

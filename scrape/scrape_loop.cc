@@ -27,52 +27,6 @@ constexpr absl::string_view kReportNames[] = {
 
 int64_t ToMillis(absl::Time t) { return absl::ToUnixMillis(t); }
 
-// Go's http.StatusText for the codes exporters plausibly return.
-absl::string_view StatusText(int code) {
-  switch (code) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 406: return "Not Acceptable";
-    case 408: return "Request Timeout";
-    case 413: return "Request Entity Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "";
-  }
-}
-
-bool SameRelabel(const std::vector<config::RelabelConfig>& a,
-                 const std::vector<config::RelabelConfig>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const config::RelabelConfig& x = a[i];
-    const config::RelabelConfig& y = b[i];
-    if (x.source_labels != y.source_labels || x.separator != y.separator ||
-        x.regex != y.regex || x.modulus != y.modulus || x.target_label != y.target_label ||
-        x.replacement != y.replacement || x.action != y.action) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // Go's %.50s: at most 50 bytes.
 absl::string_view Trunc50(absl::string_view s) { return s.substr(0, 50); }
 
@@ -115,7 +69,7 @@ absl::Status ScrapeLoop::Process(const absl::StatusOr<HttpClient::Response>& res
   if (response->status != 200) {
     return ProcessError(absl::UnavailableError(absl::StrCat("server returned HTTP status ",
                                                             response->status, " ",
-                                                            StatusText(response->status))),
+                                                            HttpStatusText(response->status))),
                         start, took);
   }
   return ProcessBody(response->content_type, response->body, start, took);
@@ -165,17 +119,15 @@ absl::Status ScrapeLoop::ProcessBody(absl::string_view content_type, absl::strin
     }
     std::swap(order_, next_order_);
     std::swap(arena_, next_arena_);
-    std::vector<Slot>().swap(next_order_);
-    std::string().swap(next_arena_);
     absl::MutexLock l(&mu_);
     absl::erase_if(metadata_, [this](const auto& kv) { return kv.second.iter != iter_; });
   } else {
     app->Rollback();
     app = appender_();
     MarkStale(app.get(), t);
-    std::vector<Slot>().swap(next_order_);
-    std::string().swap(next_arena_);
   }
+  std::vector<Slot>().swap(next_order_);
+  std::string().swap(next_arena_);
   Report(app.get(), t, err.ok(), took);
   if (absl::Status s = app->Commit(); !s.ok() && err.ok()) err = s;
   Finish(err, start, took);
@@ -418,7 +370,7 @@ void ScrapeLoop::HandOver(ScrapeLoop* next) {
                            a.label_limit == b.label_limit &&
                            a.label_name_length_limit == b.label_name_length_limit &&
                            a.label_value_length_limit == b.label_value_length_limit &&
-                           SameRelabel(a.metric_relabel_configs, b.metric_relabel_configs) &&
+                           config::SameRelabelConfigs(a.metric_relabel_configs, b.metric_relabel_configs) &&
                            target_.labels == next->target_.labels;
   if (same_labels) {
     next->cache_ = std::move(cache_);
