@@ -252,7 +252,7 @@ class Manager::Impl {
       if (loops.contains(hash)) continue;
       auto h = NewHandle(state, spec, hash);
       loops.emplace(hash, h);
-      ScheduleLocked(h, FirstSlot(absl::Now(), spec.interval, hash ^ opts_.offset_seed));
+      ScheduleFirstLocked(h);
     }
   }
 
@@ -293,10 +293,15 @@ class Manager::Impl {
         break;
       case StopMode::kHandOver:
         h->loop->HandOver(next->loop.get());
-        ScheduleLocked(next, FirstSlot(absl::Now(), next->loop->target().interval,
-                                       next->hash ^ opts_.offset_seed));
+        ScheduleFirstLocked(next);
         break;
     }
+  }
+
+  // A new loop's first scrape: the next slot of its target's grid.
+  void ScheduleFirstLocked(const std::shared_ptr<Handle>& h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ScheduleLocked(h, FirstSlot(absl::Now(), h->loop->target().interval,
+                                h->hash ^ opts_.offset_seed));
   }
 
   void ScheduleLocked(const std::shared_ptr<Handle>& h, absl::Time at)
