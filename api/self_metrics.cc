@@ -336,6 +336,11 @@ void SelfMetrics::AddRemoteWriteMetadata(uint64_t n) {
 
 void SelfMetrics::AttachDb(const tsdb::DB* db) { storage_.Attach(db); }
 
+void SelfMetrics::AddSource(std::function<std::vector<MetricFamily>()> source) {
+  absl::MutexLock l(&sources_mu_);
+  sources_.push_back(std::move(source));
+}
+
 void SelfMetrics::SetReady(bool ready) { ready_.Set(ready ? 1 : 0); }
 
 std::vector<MetricFamily> SelfMetrics::Collect() const {
@@ -345,6 +350,13 @@ std::vector<MetricFamily> SelfMetrics::Collect() const {
         static_cast<const prometheus::Collectable*>(&storage_)}) {
     std::vector<MetricFamily> more = c->Collect();
     std::move(more.begin(), more.end(), std::back_inserter(families));
+  }
+  {
+    absl::MutexLock l(&sources_mu_);
+    for (const auto& source : sources_) {
+      std::vector<MetricFamily> more = source();
+      std::move(more.begin(), more.end(), std::back_inserter(families));
+    }
   }
   // Sorted output is stable from scrape to scrape and easy to read and diff;
   // prometheus-cpp keeps series in hash maps.

@@ -13,6 +13,7 @@
 #define VIGIL_API_SELF_METRICS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -97,7 +98,12 @@ class SelfMetrics final : public prometheus::Collectable {
 
   void SetReady(bool ready);
 
-  // Every family (registry, process, storage), sorted by name.
+  // Adds a source of families collected with the others (rule groups,
+  // notifier, router: read from their owners at collection time). Sources
+  // run on the collecting thread and must not call back into this object.
+  void AddSource(std::function<std::vector<prometheus::MetricFamily>()> source);
+
+  // Every family (registry, process, storage, sources), sorted by name.
   std::vector<prometheus::MetricFamily> Collect() const override;
   // Collect() in the text exposition format 0.0.4.
   std::string Render() const;
@@ -127,6 +133,10 @@ class SelfMetrics final : public prometheus::Collectable {
   // Caches the prometheus-cpp objects of each route, so that a request costs
   // one map lookup rather than building a label map (and, for histograms, a
   // throw-away histogram) in Family::Add. The objects live in the registry.
+  mutable absl::Mutex sources_mu_;
+  std::vector<std::function<std::vector<prometheus::MetricFamily>()>> sources_
+      ABSL_GUARDED_BY(sources_mu_);
+
   absl::Mutex http_mu_;
   absl::flat_hash_map<std::string, HandlerSeries> http_series_
       ABSL_GUARDED_BY(http_mu_);

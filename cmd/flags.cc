@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <thread>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 
 #include "absl/strings/match.h"
@@ -68,6 +71,17 @@ DEFINE_string(query_timeout, "2m", "Longest a query may run before it is stopped
 DEFINE_int32(query_max_concurrency, 20, "Queries evaluated at once; further ones wait.");
 DEFINE_string(query_lookback_delta, "5m",
               "How far back an instant vector selector looks for the latest sample.");
+DEFINE_string(web_external_url, "",
+              "The URL under which Vigil is reached from outside (alerts' generatorURL, "
+              "$externalURL in templates), as Prometheus's --web.external-url. Empty: "
+              "http://<hostname>:<listen port>.");
+DEFINE_string(rules_alert_for_outage_tolerance, "1h",
+              "Max time to tolerate an outage for restoring the 'for' state of alerts.");
+DEFINE_string(rules_alert_for_grace_period, "10m",
+              "Minimum time between alert activation and firing after a restart; rules "
+              "with a shorter 'for' are not restored.");
+DEFINE_string(rules_alert_resend_delay, "1m",
+              "Minimum time before a firing alert is sent to Alertmanagers again.");
 DEFINE_string(log_level, "info", "Log level: debug, info, warn, error.");
 DEFINE_string(log_format, "logfmt", "Log format: logfmt or json.");
 
@@ -235,6 +249,28 @@ absl::StatusOr<api::QueryApiOptions> QueryApiOptionsFromFlags() {
     o.flags.emplace_back(f.name, f.current_value);
   }
   return o;
+}
+
+absl::StatusOr<RuleFlags> RuleFlagsFromFlags(int listen_port) {
+  RuleFlags f;
+  ASSIGN_OR_RETURN(f.for_outage_tolerance, PositiveDurationFlag("rules_alert_for_outage_tolerance",
+                                                               FLAGS_rules_alert_for_outage_tolerance));
+  ASSIGN_OR_RETURN(f.for_grace_period, PositiveDurationFlag("rules_alert_for_grace_period",
+                                                           FLAGS_rules_alert_for_grace_period));
+  ASSIGN_OR_RETURN(f.resend_delay, PositiveDurationFlag("rules_alert_resend_delay",
+                                                       FLAGS_rules_alert_resend_delay));
+  f.external_url = FLAGS_web_external_url;
+  if (f.external_url.empty()) {
+    char host[256] = {};
+    if (gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "localhost");
+    f.external_url = absl::StrCat("http://", host, ":", listen_port);
+  } else if (!absl::StartsWith(f.external_url, "http://") &&
+             !absl::StartsWith(f.external_url, "https://")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--web_external_url: want an http:// or https:// URL, got '", f.external_url, "'"));
+  }
+  while (absl::EndsWith(f.external_url, "/")) f.external_url.pop_back();
+  return f;
 }
 
 }  // namespace vigil

@@ -3,7 +3,10 @@
 #ifndef VIGIL_CMD_FLAGS_H_
 #define VIGIL_CMD_FLAGS_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "gflags/gflags.h"
 #include "api/http_server.h"
 #include "api/query_api.h"
@@ -36,6 +39,17 @@ absl::StatusOr<api::HttpServerOptions> HttpServerOptionsFromFlags();
 absl::StatusOr<absl::Duration> ShutdownTimeoutFromFlags();
 absl::StatusOr<api::RemoteWriteOptions> RemoteWriteOptionsFromFlags();
 absl::StatusOr<api::QueryApiOptions> QueryApiOptionsFromFlags();
+
+// The rule evaluator's flags (--rules_alert_*) and the external URL
+// (--web_external_url, defaulting to http://<hostname>:<listen_port>,
+// without a trailing slash).
+struct RuleFlags {
+  absl::Duration for_outage_tolerance;
+  absl::Duration for_grace_period;
+  absl::Duration resend_delay;
+  std::string external_url;
+};
+absl::StatusOr<RuleFlags> RuleFlagsFromFlags(int listen_port);
 
 }  // namespace vigil
 

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "api/http_server.h"
 #include "api/query_api.h"
+#include "api/rule_metrics.h"
 #include "api/rules_api.h"
 #include "api/scrape_api.h"
 #include "api/self_metrics.h"
@@ -166,20 +167,6 @@ int RunServe() {
       gauge("vigil_scrape_failures", "Scrapes that failed since start (up was 0).");
   auto& scrape_samples = gauge("vigil_scrape_samples_appended",
                                "Samples appended by scrapes since start, after relabeling.");
-  // Per rule group (label rule_group="<file>;<name>", as Prometheus).
-  auto group_gauge = [&metrics](const char* name,
-                                const char* help) -> prometheus::Family<prometheus::Gauge>& {
-    return prometheus::BuildGauge().Name(name).Help(help).Register(metrics.registry());
-  };
-  auto& rule_iterations = group_gauge("vigil_rule_group_iterations_total",
-                                      "Scheduled evaluations of the rule group.");
-  auto& rule_missed = group_gauge("vigil_rule_group_iterations_missed_total",
-                                  "Evaluations of the rule group missed due to slow evaluation.");
-  auto& rule_failures = group_gauge("vigil_rule_evaluation_failures_total",
-                                    "Rules of the group whose last evaluation failed.");
-  auto& rule_duration = group_gauge("vigil_rule_group_last_duration_seconds",
-                                    "Duration of the last evaluation of the rule group.");
-  std::set<std::string> rule_group_keys;  // Guarded by reload_mu.
 
   api::WebOptions web_opts;
   web_opts.reload = reload;
@@ -191,25 +178,6 @@ int RunServe() {
     scrapes_total.Set(static_cast<double>(st.scrapes));
     scrape_failures.Set(static_cast<double>(st.failed));
     scrape_samples.Set(static_cast<double>(st.samples));
-    if (rule_manager == nullptr) return;
-    std::set<std::string> keys;
-    for (const rules::GroupSnapshot& g : rule_manager->Groups()) {
-      const std::string key = absl::StrCat(g.file, ";", g.name);
-      keys.insert(key);
-      const std::map<std::string, std::string> ls = {{"rule_group", key}};
-      rule_iterations.Add(ls).Set(static_cast<double>(g.iterations));
-      rule_missed.Add(ls).Set(static_cast<double>(g.missed));
-      rule_failures.Add(ls).Set(static_cast<double>(g.status.failed_rules));
-      rule_duration.Add(ls).Set(absl::ToDoubleSeconds(g.status.last_eval_duration));
-    }
-    for (const std::string& old : rule_group_keys) {
-      if (keys.count(old) != 0) continue;
-      const std::map<std::string, std::string> ls = {{"rule_group", old}};
-      for (auto* f : {&rule_iterations, &rule_missed, &rule_failures, &rule_duration}) {
-        f->Remove(&f->Add(ls));
-      }
-    }
-    rule_group_keys = std::move(keys);
   };
   web_opts.enable_lifecycle = FLAGS_web_enable_lifecycle;
   // /-/quit takes the same path as SIGTERM: the main thread's sigwait.
@@ -240,6 +208,17 @@ int RunServe() {
   // Logged now, not only once the WAL is replayed: with --listen=host:0 this
   // is the only way to reach /-/healthy and /-/ready during the replay.
   LogInfo("main", "listening").Kv("listen", FLAGS_listen).Kv("port", server.port());
+  absl::StatusOr<RuleFlags> rule_flags = RuleFlagsFromFlags(server.port());
+  if (!rule_flags.ok()) {
+    std::fprintf(stderr, "vigil serve: %s\n", std::string(rule_flags.status().message()).c_str());
+    server.Shutdown(absl::ZeroDuration());
+    return 2;
+  }
+  metrics.AddSource([&reload_mu, &rule_manager] {
+    absl::MutexLock l(&reload_mu);
+    if (rule_manager == nullptr) return std::vector<prometheus::MetricFamily>();
+    return api::RuleMetricFamilies(rule_manager->Groups());
+  });
 
   // Replay runs beside the signal wait, so that /-/healthy answers and a
   // signal stops the process while the WAL is read.
@@ -269,6 +248,10 @@ int RunServe() {
         ro.querier = [dbp] { return dbp->Querier(); };
         ro.engine.default_subquery_step_ms =
             absl::ToInt64Milliseconds(cfg.global.evaluation_interval);
+        ro.for_outage_tolerance = rule_flags->for_outage_tolerance;
+        ro.for_grace_period = rule_flags->for_grace_period;
+        ro.resend_delay = rule_flags->resend_delay;
+        ro.external_url = rule_flags->external_url;
         rule_manager = std::make_unique<rules::RuleManager>(ro);
         rule_manager->Apply(*std::move(startup_rules), cfg.global.external_labels);
         rules_api.SetManager(rule_manager.get());

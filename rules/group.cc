@@ -7,6 +7,8 @@
 #include "base/status_macros.h"
 #include "model/value.h"
 #include "promql/parser/parser.h"
+#include "promql/parser/printer.h"
+#include "rules/template_strconv.h"
 
 namespace vigil::rules {
 
@@ -58,6 +60,55 @@ void Group::Eval(absl::Time t, const GroupEnv& env) {
   status_.last_samples = samples;
   status_.failed_rules = failed;
   ++status_.evaluations;
+  status_.rule_evaluations_total += static_cast<int64_t>(rules_.size());
+  status_.rule_failures_total += failed;
+}
+
+int64_t Group::template_failures() const {
+  int64_t n = 0;
+  for (const std::unique_ptr<Rule>& r : rules_) n += r->template_failures();
+  return n;
+}
+
+namespace {
+
+// What identifies a rule across a reload: its kind, name and labels.
+std::string RuleIdentity(const Rule& r) {
+  std::string out = absl::StrCat(r.name(), "\xff");
+  if (const auto* a = dynamic_cast<const AlertingRule*>(&r)) {
+    absl::StrAppend(&out, "alert");
+    for (const auto& [k, v] : a->labels()) absl::StrAppend(&out, "\xff", k, "=", v);
+  } else if (const auto* rr = dynamic_cast<const RecordingRule*>(&r)) {
+    absl::StrAppend(&out, "record");
+    for (const auto& [k, v] : rr->labels()) absl::StrAppend(&out, "\xff", k, "=", v);
+  }
+  return out;
+}
+
+}  // namespace
+
+void Group::CopyStateFrom(const Group& from) {
+  {
+    absl::MutexLock l(&from.mu_);
+    const GroupEvalStatus fs = from.status_;
+    absl::MutexLock l2(&mu_);
+    status_.last_eval_time = fs.last_eval_time;
+    status_.last_eval_duration = fs.last_eval_duration;
+  }
+  std::map<std::string, std::vector<size_t>> by_identity;
+  for (size_t i = from.rules_.size(); i-- > 0;) {
+    by_identity[RuleIdentity(*from.rules_[i])].push_back(i);
+  }
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    auto it = by_identity.find(RuleIdentity(*rules_[i]));
+    if (it == by_identity.end() || it->second.empty()) continue;
+    const size_t fi = it->second.back();
+    it->second.pop_back();
+    previous_series_[i] = from.previous_series_[fi];
+    auto* to = dynamic_cast<AlertingRule*>(rules_[i].get());
+    const auto* fr = dynamic_cast<const AlertingRule*>(from.rules_[fi].get());
+    if (to != nullptr && fr != nullptr) to->CopyAlertsFrom(*fr);
+  }
 }
 
 RuleEvalStatus Group::EvalRule(size_t i, absl::Time t, const GroupEnv& env,
@@ -87,6 +138,26 @@ RuleEvalStatus Group::EvalRule(size_t i, absl::Time t, const GroupEnv& env,
     // and get no stale markers, as in Prometheus.
     fail(out.status());
     return finish();
+  }
+  if (auto* ar = dynamic_cast<AlertingRule*>(&rule); ar != nullptr && env.notify) {
+    std::vector<Alert> send = ar->TakeAlertsToSend(t, env.resend_delay, interval_);
+    if (!send.empty()) {
+      const std::string link = absl::StrCat(env.external_url, "/graph?g0.expr=",
+                                            tmpl::GoQueryEscape(promql::Format(ar->expr())),
+                                            "&g0.tab=1");
+      std::vector<alerting::Alert> alerts;
+      alerts.reserve(send.size());
+      for (Alert& a : send) {
+        alerting::Alert x;
+        x.labels = a.labels;
+        x.annotations = std::move(a.annotations);
+        x.starts_at = a.fired_at;
+        x.ends_at = a.resolved_at != absl::InfinitePast() ? a.resolved_at : a.valid_until;
+        x.generator_url = link;
+        alerts.push_back(std::move(x));
+      }
+      env.notify(std::move(alerts));
+    }
   }
   st.health = RuleHealth::kGood;
   st.last_samples = static_cast<int64_t>(out->size());

@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "alerting/alert.h"
 #include "config/rule_file.h"
 #include "model/labels.h"
 #include "rules/rule.h"
@@ -48,6 +49,15 @@ struct GroupEnv {
   std::function<std::unique_ptr<tsdb::Appender>()> appender;
   std::map<std::string, std::string> external_labels;
   std::string external_url;
+  // Optional: receives, after each successful evaluation of an alerting
+  // rule, the alerts to send to Alertmanagers (AlertingRule::
+  // TakeAlertsToSend with `resend_delay` and the group's interval), as
+  // Prometheus's notifier gets them: startsAt the time the alert fired,
+  // endsAt its resolve time or its valid-until time, generatorURL
+  // external_url + "/graph?g0.expr=<expr>&g0.tab=1". Not called with an
+  // empty list.
+  std::function<void(std::vector<alerting::Alert>)> notify;
+  absl::Duration resend_delay = absl::Minutes(1);
 };
 
 // The outcome of a group's last evaluation.
@@ -57,6 +67,9 @@ struct GroupEvalStatus {
   int64_t last_samples = 0;  // Samples the rules produced (not stale markers).
   int failed_rules = 0;      // Rules whose last evaluation failed.
   int64_t evaluations = 0;   // Eval calls so far.
+  // Totals over all evaluations so far: rule evaluations and failed ones.
+  int64_t rule_evaluations_total = 0;
+  int64_t rule_failures_total = 0;
 };
 
 class Group {
@@ -78,6 +91,17 @@ class Group {
   int64_t limit() const { return limit_; }
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }
   GroupEvalStatus status() const;
+  // Sum of the rules' template_failures().
+  int64_t template_failures() const;
+
+  // Takes over the state of `from`, the group this one replaces on reload
+  // (same file and name, changed content), as Prometheus's CopyState: the
+  // last evaluation's time and duration, and for each rule matched by kind,
+  // name and labels (in order, for repeated ones) its series of the last
+  // evaluation and (alerting rules) its alerts. Series of `from`'s
+  // unmatched rules are not taken: the caller marks them stale.
+  // REQUIRES: neither group is evaluating.
+  void CopyStateFrom(const Group& from);
 
  private:
   Group(std::string name, absl::Duration interval, std::vector<std::unique_ptr<Rule>> rules,

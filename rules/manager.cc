@@ -29,6 +29,7 @@ struct RuleManager::Entry {
   absl::Time next_eval = absl::InfinitePast();  // Unset until scheduled.
   bool running = false;
   bool removed = false;
+  bool replaced = false;  // Removed because a changed group took its place.
   int64_t iterations = 0;
   int64_t missed = 0;
 
@@ -182,8 +183,10 @@ void RuleManager::Apply(std::unique_ptr<Prepared> prepared, const model::Labels&
     absl::MutexLock l(&mu_);
     if (stopping_) return;
     std::map<std::pair<std::string, std::string>, std::shared_ptr<Entry>> old;
-    for (std::shared_ptr<Entry>& e : entries_) old[{e->file, e->spec.name}] = std::move(e);
+    for (const std::shared_ptr<Entry>& e : entries_) old[{e->file, e->spec.name}] = e;
     std::vector<std::shared_ptr<Entry>> next;
+    // Changed groups: (old, new).
+    std::vector<std::pair<std::shared_ptr<Entry>, std::shared_ptr<Entry>>> replaced;
     for (std::shared_ptr<Entry>& n : prepared->entries) {
       if (!applied_) n->restore_after = 2;
       auto it = old.find({n->file, n->spec.name});
@@ -197,16 +200,34 @@ void RuleManager::Apply(std::unique_ptr<Prepared> prepared, const model::Labels&
         next.push_back(std::move(o));  // Unchanged: keeps all state.
         continue;
       }
-      // Changed: the new group's first evaluation retires the old series.
-      // A running old evaluation finishes unobserved; its series are not
-      // known here, so a just-written new series may linger until stale.
       o->removed = true;
-      if (!o->running) n->inherited = std::move(o->last_series);
+      o->replaced = true;
+      replaced.emplace_back(std::move(o), n);
       next.push_back(std::move(n));
     }
     for (auto& [key, o] : old) {
       o->removed = true;
       if (!o->running) retire.push_back(std::move(o));
+    }
+    // A changed group takes over its predecessor's state once that is
+    // idle (the scheduler starts no removed entry).
+    auto idle = [&replaced]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      for (const auto& [o, n] : replaced) {
+        if (o->running) return false;
+      }
+      return true;
+    };
+    while (!idle()) changed_.Wait(&mu_);
+    for (auto& [o, n] : replaced) {
+      n->group->CopyStateFrom(*o->group);
+      // What the old group wrote and the new one does not write again in
+      // its first evaluation gets stale markers then.
+      n->inherited = std::move(o->last_series);
+      n->iterations = o->iterations;
+      n->missed = o->missed;
+      n->restore_after = o->restore_after;
+      n->first_eval = o->first_eval;
+      if (n->group->interval() == o->group->interval()) n->next_eval = o->next_eval;
     }
     entries_ = std::move(next);
     external_labels_ = std::move(ext);
@@ -242,7 +263,7 @@ void RuleManager::SchedulerLoop() {
     const absl::Time now = absl::Now();
     absl::Time wake = now + absl::Hours(1);
     for (const std::shared_ptr<Entry>& e : entries_) {
-      if (e->running) continue;
+      if (e->running || e->removed) continue;
       const absl::Duration iv = e->group->interval();
       if (e->next_eval == absl::InfinitePast()) {
         e->next_eval = FirstSlot(e->file, e->spec.name, iv, now);
@@ -278,6 +299,8 @@ void RuleManager::RunEval(std::shared_ptr<Entry> e, absl::Time t) {
     return std::make_unique<TrackingAppender>(options_.appender(), &e->current);
   };
   env.external_url = options_.external_url;
+  env.notify = options_.notify;
+  env.resend_delay = options_.resend_delay;
   {
     absl::MutexLock l(&mu_);
     env.external_labels = external_labels_;
@@ -302,7 +325,7 @@ void RuleManager::RunEval(std::shared_ptr<Entry> e, absl::Time t) {
     e->running = false;
     ++e->iterations;
     --running_;
-    retire = e->removed;
+    retire = e->removed && !e->replaced;
     ++generation_;
     changed_.SignalAll();
   }
@@ -403,6 +426,7 @@ std::vector<GroupSnapshot> RuleManager::Groups() const {
       RuleSnapshot rs;
       rs.name = r.name();
       rs.status = r.eval_status();
+      rs.template_failures = r.template_failures();
       if (j < e.spec.rules.size()) {
         rs.labels = e.spec.rules[j].labels;
         rs.annotations = e.spec.rules[j].annotations;

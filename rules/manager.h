@@ -20,10 +20,13 @@
 // Reload (Prepare then Apply): Prepare loads and checks every file and
 // fails without touching the running groups. Apply keeps, with all their
 // state (alerts and their active-at times, the series of their last
-// evaluation), the groups whose file, name and content are unchanged; new
-// and changed groups start fresh (a changed group's first evaluation marks
-// stale what the old one wrote and the new one does not); removed groups'
-// last outputs get stale markers.
+// evaluation), the groups whose file, name and content are unchanged. A
+// changed group waits for its predecessor's running evaluation, then takes
+// over its state as Prometheus's CopyState does (Group::CopyStateFrom: the
+// alerts and last series of each rule with the same kind, name and labels,
+// and the schedule and counters); its first evaluation marks stale what the
+// old one wrote and the new one does not. New groups start fresh; removed
+// groups' last outputs get stale markers.
 //
 // Restoring `for` state: the groups of the first Apply are restored after
 // their second evaluation, as Prometheus does at startup. For each pending
@@ -53,6 +56,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "alerting/alert.h"
 #include "base/worker_pool.h"
 #include "config/rule_file.h"
 #include "model/labels.h"
@@ -71,6 +75,10 @@ struct RuleManagerOptions {
   // Threads evaluating groups.
   int eval_threads = 2;
   std::string external_url;
+  // Where alerts to send go (GroupEnv::notify), with Prometheus's
+  // --rules.alert.resend-delay. Unset: alerts are not sent anywhere.
+  std::function<void(std::vector<alerting::Alert>)> notify;
+  absl::Duration resend_delay = absl::Minutes(1);
   // Restoring alerts' `for` state at startup (Prometheus's
   // --rules.alert.for-outage-tolerance and --rules.alert.for-grace-period).
   absl::Duration for_outage_tolerance = absl::Hours(1);
@@ -91,6 +99,7 @@ struct RuleSnapshot {
   // Pending and firing alerts (alerting only), sorted by labels.
   std::vector<Alert> alerts;
   RuleEvalStatus status;
+  int64_t template_failures = 0;  // Rule::template_failures()
 };
 
 struct GroupSnapshot {

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "base/file.h"
 #include "gtest/gtest.h"
@@ -154,6 +156,88 @@ TEST_F(RuleManagerTest, ReloadKeepsUnchangedGroupsAndRestartsChangedOnes) {
   ASSERT_TRUE(WaitFor([&] { return active_at(1) != absl::InfinitePast(); }, absl::Seconds(10)));
   EXPECT_GT(active_at(1), h_at);
   EXPECT_EQ(active_at(0), g_at);
+}
+
+TEST_F(RuleManagerTest, ReloadOfChangedGroupKeepsTheStateOfRulesStillThere) {
+  const std::string alert = "  - alert: A\n    expr: vector(1)\n    for: 1m\n";
+  const std::string f = Write("g.yml", "groups:\n- name: g\n  interval: 50ms\n  rules:\n" + alert);
+  RuleManager m(Options());
+  ASSERT_TRUE(m.ApplyConfig({f}, absl::Seconds(1), model::Labels()).ok());
+  auto alert_of = [&](size_t rule) -> std::optional<Alert> {
+    std::vector<GroupSnapshot> g = m.Groups();
+    if (g.empty() || g[0].rules.size() <= rule || g[0].rules[rule].alerts.empty()) {
+      return std::nullopt;
+    }
+    return g[0].rules[rule].alerts[0];
+  };
+  ASSERT_TRUE(WaitFor([&] { return alert_of(0).has_value(); }, absl::Seconds(10)));
+  const absl::Time at = alert_of(0)->active_at;
+  const int64_t iterations = Iterations(m, 0);
+  // The group changes (a rule is added before A), A itself does not.
+  Write("g.yml", "groups:\n- name: g\n  interval: 50ms\n  rules:\n"
+                 "  - record: r\n    expr: vector(2)\n" + alert);
+  ASSERT_TRUE(m.ApplyConfig({f}, absl::Seconds(1), model::Labels()).ok());
+  ASSERT_EQ(m.Groups()[0].rules.size(), 2u);
+  std::optional<Alert> a = alert_of(1);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->active_at, at);
+  EXPECT_EQ(a->state, AlertState::kPending);
+  EXPECT_GE(Iterations(m, 0), iterations);  // Counters carry over.
+  ASSERT_TRUE(WaitFor([&] { return Iterations(m, 0) >= iterations + 2; }, absl::Seconds(10)));
+  EXPECT_EQ(alert_of(1)->active_at, at);
+  m.Stop();
+}
+
+TEST_F(RuleManagerTest, FiringAlertsAreSentWithPrometheusFieldsAndResendDelay) {
+  absl::Mutex mu;
+  std::vector<alerting::Alert> sent;
+  RuleManagerOptions o = Options();
+  o.external_url = "http://vigil.example:9090";
+  o.resend_delay = absl::Milliseconds(300);
+  o.notify = [&](std::vector<alerting::Alert> alerts) {
+    absl::MutexLock l(&mu);
+    for (alerting::Alert& a : alerts) sent.push_back(std::move(a));
+  };
+  const std::string f = Write("n.yml",
+                              "groups:\n- name: n\n  interval: 50ms\n  rules:\n"
+                              "  - alert: Hot\n    expr: vector(3)\n    labels: {severity: page}\n"
+                              "    annotations: {summary: 'v={{ $value }}', bad: '{{ \"x\" | humanize }}'}\n"
+                              "  - alert: Slow\n    expr: vector(1)\n    for: 1h\n");
+  RuleManager m(o);
+  ASSERT_TRUE(m.ApplyConfig({f}, absl::Seconds(1), model::Labels()).ok());
+  auto count = [&] {
+    absl::MutexLock l(&mu);
+    return sent.size();
+  };
+  ASSERT_TRUE(WaitFor([&] { return count() >= 2; }, absl::Seconds(20)));
+  const int64_t evals = m.Groups()[0].status.evaluations;
+  m.Stop();
+  absl::MutexLock l(&mu);
+  // Only the firing alert is sent (pending ones never), and not at every
+  // evaluation: at most one per resend delay.
+  for (const alerting::Alert& a : sent) {
+    EXPECT_EQ(a.labels.Get("alertname"), "Hot");
+  }
+  EXPECT_LT(static_cast<int64_t>(sent.size()), evals);
+  const alerting::Alert& a = sent[0];
+  EXPECT_EQ(a.labels.ToString(), "{alertname=\"Hot\", severity=\"page\"}");
+  EXPECT_EQ(a.generator_url, "http://vigil.example:9090/graph?g0.expr=vector%283%29&g0.tab=1");
+  ASSERT_EQ(a.annotations.size(), 2u);
+  EXPECT_EQ(a.annotations[1].first, "summary");
+  EXPECT_EQ(a.annotations[1].second, "v=3");
+  // endsAt = send time + 4 * max(resend delay, interval); the first send is
+  // at the evaluation that fired it.
+  EXPECT_EQ(a.ends_at - a.starts_at, absl::Milliseconds(1200));
+  // Later sends are at least the resend delay apart.
+  for (size_t i = 1; i < sent.size(); ++i) {
+    EXPECT_GT(sent[i].ends_at - sent[i - 1].ends_at, absl::Milliseconds(300));
+    EXPECT_EQ(sent[i].starts_at, a.starts_at);
+  }
+  // The failing annotation template rendered its error and was counted.
+  EXPECT_TRUE(absl::StrContains(a.annotations[0].second, "error expanding template"))
+      << a.annotations[0].second;
+  EXPECT_GE(m.Groups()[0].rules[0].template_failures, 1);
+  EXPECT_EQ(m.Groups()[0].rules[1].template_failures, 0);
 }
 
 }  // namespace

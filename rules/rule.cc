@@ -85,13 +85,16 @@ std::map<std::string, std::string> LabelMap(const model::Labels& ls) {
 
 // Renders a rule template; text without actions is its own output, so it
 // is not parsed.
+// Failures are counted in `*failures`.
 std::string Expand(const std::string& tmpl_name, const std::string& text,
-                   const TemplateData& data, const TemplateEnv& env) {
+                   const TemplateData& data, const TemplateEnv& env, int64_t* failures) {
   if (!absl::StrContains(text, "{{")) return text;
   bool ok = false;
   // On failure the result is Prometheus's "<error expanding template: ...>"
   // text, which is what ends up in the label or annotation.
-  return ExpandRuleTemplate(tmpl_name, text, data, env, &ok);
+  std::string out = ExpandRuleTemplate(tmpl_name, text, data, env, &ok);
+  if (!ok) ++*failures;
+  return out;
 }
 
 }  // namespace
@@ -178,6 +181,7 @@ absl::StatusOr<promql::Vector> AlertingRule::Eval(absl::Time t, const QueryFunc&
   // The alerts the expression returns now, by labels.
   std::map<model::Labels, Alert> current;
   model::LabelsBuilder b;
+  int64_t failures = 0;
   for (const promql::Sample& s : res) {
     TemplateData data;
     data.labels = LabelMap(s.metric);
@@ -187,14 +191,14 @@ absl::StatusOr<promql::Vector> AlertingRule::Eval(absl::Time t, const QueryFunc&
 
     b.Reset(s.metric);
     b.Del(model::kMetricName);
-    for (const auto& [k, v] : labels_) b.Set(k, Expand(tmpl_name, v, data, env));
+    for (const auto& [k, v] : labels_) b.Set(k, Expand(tmpl_name, v, data, env, &failures));
     b.Set("alertname", name_);
     Alert a;
     a.labels = b.Build();
     a.value = s.point.v;
     a.annotations.reserve(annotations_.size());
     for (const auto& [k, v] : annotations_) {
-      a.annotations.emplace_back(k, Expand(tmpl_name, v, data, env));
+      a.annotations.emplace_back(k, Expand(tmpl_name, v, data, env, &failures));
     }
     model::Labels key = a.labels;
     if (!current.emplace(std::move(key), std::move(a)).second) {
@@ -202,6 +206,8 @@ absl::StatusOr<promql::Vector> AlertingRule::Eval(absl::Time t, const QueryFunc&
           "vector contains metrics with the same labelset after applying alert labels");
     }
   }
+
+  for (int64_t i = 0; i < failures; ++i) CountTemplateFailure();
 
   absl::MutexLock l(&mu_);
   for (auto& [labels, a] : current) {
@@ -276,6 +282,34 @@ std::vector<Alert> AlertingRule::Alerts() const {
   out.reserve(active_.size());
   for (const auto& [labels, a] : active_) out.push_back(a);
   return out;
+}
+
+std::vector<Alert> AlertingRule::TakeAlertsToSend(absl::Time t, absl::Duration resend_delay,
+                                                  absl::Duration interval) {
+  const absl::Duration delta = std::max(resend_delay, interval);
+  std::vector<Alert> out;
+  absl::MutexLock l(&mu_);
+  for (auto& [labels, a] : active_) {
+    if (a.state == AlertState::kPending) continue;
+    const bool resolved_since_sent =
+        a.resolved_at != absl::InfinitePast() && a.resolved_at > a.last_sent_at;
+    if (!resolved_since_sent && !(a.last_sent_at + resend_delay < t)) continue;
+    a.last_sent_at = t;
+    a.valid_until = t + 4 * delta;
+    out.push_back(a);
+  }
+  return out;
+}
+
+void AlertingRule::CopyAlertsFrom(const AlertingRule& from) {
+  if (&from == this) return;
+  std::map<model::Labels, Alert> copy;
+  {
+    absl::MutexLock l(&from.mu_);
+    copy = from.active_;
+  }
+  absl::MutexLock l(&mu_);
+  for (auto& [labels, a] : copy) active_[labels] = std::move(a);
 }
 
 bool AlertingRule::SetActiveAt(const model::Labels& labels, absl::Time active_at) {

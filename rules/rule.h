@@ -15,6 +15,7 @@
 #ifndef VIGIL_RULES_RULE_H_
 #define VIGIL_RULES_RULE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -92,9 +93,17 @@ class Rule {
   // Called by the evaluator after each evaluation.
   void SetEvalStatus(RuleEvalStatus status);
 
+  // Label and annotation templates that failed to render so far (their
+  // error text went into the label or annotation, as in Prometheus).
+  int64_t template_failures() const { return template_failures_.load(std::memory_order_relaxed); }
+
+ protected:
+  void CountTemplateFailure() { template_failures_.fetch_add(1, std::memory_order_relaxed); }
+
  private:
   mutable absl::Mutex mu_;
   RuleEvalStatus status_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> template_failures_{0};
 };
 
 // Stores the result of `expr` as series named `record`, with `labels`
@@ -144,6 +153,10 @@ struct Alert {
   // Set while a firing alert is kept firing by keep_firing_for although
   // the expression no longer returns it.
   absl::Time keep_firing_since = absl::InfinitePast();
+  // Sending to Alertmanagers: when the alert was last sent (an evaluation
+  // time) and the end time sent with it while firing.
+  absl::Time last_sent_at = absl::InfinitePast();
+  absl::Time valid_until = absl::InfinitePast();
 };
 
 // How long a resolved alert is kept (so that it can be sent as resolved)
@@ -193,6 +206,16 @@ class AlertingRule final : public Rule {
   // (as Alert::labels); false if there is none. For restoring the `for`
   // state after a restart; the state follows at the next Eval.
   bool SetActiveAt(const model::Labels& labels, absl::Time active_at);
+  // After an evaluation at `t`: the alerts to send to Alertmanagers, as
+  // Prometheus's sendAlerts picks them: firing or resolved (pending ones
+  // never), either resolved since last sent or last sent more than
+  // `resend_delay` before `t`. Marks them sent at `t`, valid until
+  // t + 4 * max(resend_delay, interval).
+  std::vector<Alert> TakeAlertsToSend(absl::Time t, absl::Duration resend_delay,
+                                      absl::Duration interval);
+  // Takes over the alerts of `from` (the same rule of a group being
+  // replaced on reload), as Prometheus's Group.CopyState.
+  void CopyAlertsFrom(const AlertingRule& from);
   // The rule's labels as written (templates), sorted by name.
   const std::vector<std::pair<std::string, std::string>>& labels() const { return labels_; }
 
