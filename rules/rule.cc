@@ -83,6 +83,18 @@ std::map<std::string, std::string> LabelMap(const model::Labels& ls) {
   return m;
 }
 
+// The path of an absolute URL ("http://h:1/prom?x" -> "/prom"), as Go's
+// url.URL.Path that Prometheus's pathPrefix returns.
+std::string UrlPath(absl::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == absl::string_view::npos) return "";
+  absl::string_view rest = url.substr(scheme + 3);
+  const size_t slash = rest.find('/');
+  if (slash == absl::string_view::npos) return "";
+  rest = rest.substr(slash);
+  return std::string(rest.substr(0, rest.find_first_of("?#")));
+}
+
 // Renders a rule template; text without actions is its own output, so it
 // is not parsed.
 // Failures are counted in `*failures`.
@@ -168,6 +180,7 @@ absl::StatusOr<promql::Vector> AlertingRule::Eval(absl::Time t, const QueryFunc&
   TemplateEnv env;
   env.eval_time = t;
   env.external_url = options.external_url;
+  env.path_prefix = UrlPath(options.external_url);
   env.query = [&query, ts](absl::string_view q) -> absl::StatusOr<std::vector<QuerySample>> {
     ASSIGN_OR_RETURN(promql::ExprPtr e, promql::ParseExpr(q));
     ASSIGN_OR_RETURN(promql::Vector v, query(*e, ts));

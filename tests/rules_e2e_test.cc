@@ -63,6 +63,9 @@ class MetricsExporter {
 // Sorted "k=v,..." of a JSON object, in jq.
 constexpr char kJqLabels[] = "(to_entries | sort_by(.key) | map(.key + \"=\" + .value) | join(\",\"))";
 
+// Both servers get this external URL (Prometheus with its API kept at /).
+constexpr char kExternalUrl[] = "http://alerts.example:9999/prom";
+
 class RulesE2eTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -102,13 +105,15 @@ scrape_configs:
   void StartVigilWith(const std::string& config) {
     vigil_ = StartVigil(VIGIL_BINARY,
                         {"--config=" + config, "--data_dir=" + dir_ + "/vigil-data",
-                         "--web_enable_lifecycle"},
+                         "--web_enable_lifecycle", std::string("--web_external_url=") + kExternalUrl},
                         &vigil_port_);
     ASSERT_GT(vigil_port_, 0) << vigil_.log;
   }
   void StartPrometheusWith(const std::string& config) {
     prom_port_ = FreePort();
-    prom_ = StartPrometheus(config, dir_ + "/prom-data", prom_port_);
+    prom_ = StartPrometheus(config, dir_ + "/prom-data", prom_port_,
+                            {std::string("--web.external-url=") + kExternalUrl,
+                             "--web.route-prefix=/"});
     ASSERT_TRUE(PrometheusReady(prom_)) << prom_.log;
   }
 
@@ -200,6 +205,7 @@ constexpr char kRoomRules[] = R"(groups:
         annotations:
           summary: "room {{ $labels.room }} at {{ $value }}"
           description: "{{ $labels.room | toUpper }} is hot"
+          links: "{{ pathPrefix }}|{{ externalURL }}|{{ $externalURL }}|{{ graphLink \"temp\" }}"
       - alert: ManyRooms
         expr: count(temp) > 1
 )";
@@ -227,6 +233,9 @@ TEST_F(RulesE2eTest, AlertsAndRulesMatchPrometheus) {
   EXPECT_EQ(alerts, Alerts(prom_port_));
   EXPECT_TRUE(absl::StrContains(alerts, "summary=room b at 30")) << alerts;
   EXPECT_TRUE(absl::StrContains(alerts, "severity=warn-b")) << alerts;
+  EXPECT_TRUE(absl::StrContains(alerts, "links=/prom|http://alerts.example:9999/prom|"
+                                        "http://alerts.example:9999/prom|/graph?g0.expr=temp&g0.tab=0"))
+      << alerts;
   EXPECT_TRUE(absl::StrContains(alerts, "|firing|3e+01")) << alerts;
   // Both saw the change within a scrape interval and evaluated it within an
   // evaluation interval.
