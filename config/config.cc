@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
 #include "base/status_macros.h"
+#include "config/scrape_config_internal.h"
 #include "config/yaml_util.h"
 
 namespace vigil::config {
@@ -121,6 +122,23 @@ absl::Status DurationField(absl::string_view file, const Field& f,
   }
   *out = absl::Milliseconds(ms);
   return absl::OkStatus();
+}
+
+// Prometheus's SetDirectory for an HTTP client config: its file paths are
+// relative to the config file.
+void ResolveHttpClientPaths(absl::string_view dir, HttpClientConfig* http) {
+  if (http->basic_auth.has_value()) {
+    BasicAuth& b = *http->basic_auth;
+    b.password_file = internal::JoinDir(dir, b.password_file);
+  }
+  if (http->authorization.has_value()) {
+    Authorization& a = *http->authorization;
+    a.credentials_file = internal::JoinDir(dir, a.credentials_file);
+  }
+  TlsClientConfig& t = http->tls;
+  t.ca_file = internal::JoinDir(dir, t.ca_file);
+  t.cert_file = internal::JoinDir(dir, t.cert_file);
+  t.key_file = internal::JoinDir(dir, t.key_file);
 }
 
 }  // namespace internal
@@ -306,6 +324,14 @@ absl::StatusOr<Config> ParseConfigUnguarded(absl::string_view yaml,
         filename, *scrape_section, c.global.scrape_interval,
         c.global.scrape_timeout, &c.scrapes));
   }
+  if (c.alerting.present()) {
+    ASSIGN_OR_RETURN(c.alerting_config,
+                     ParseAlertingConfig(c.alerting.node, filename));
+  }
+  if (c.notifications.present()) {
+    ASSIGN_OR_RETURN(c.notifications_config,
+                     ParseNotificationsConfig(c.notifications.node, filename));
+  }
   return c;
 }
 
@@ -340,23 +366,6 @@ void EmitNode(YAML::Emitter& out, const YAML::Node& n) {
       out << YAML::Null;
       return;
   }
-}
-
-// Prometheus's SetDirectory for an HTTP client config: its file paths are
-// relative to the config file.
-void ResolvePaths(absl::string_view dir, HttpClientConfig* http) {
-  if (http->basic_auth.has_value()) {
-    BasicAuth& b = *http->basic_auth;
-    b.password_file = internal::JoinDir(dir, b.password_file);
-  }
-  if (http->authorization.has_value()) {
-    Authorization& a = *http->authorization;
-    a.credentials_file = internal::JoinDir(dir, a.credentials_file);
-  }
-  TlsClientConfig& t = http->tls;
-  t.ca_file = internal::JoinDir(dir, t.ca_file);
-  t.cert_file = internal::JoinDir(dir, t.cert_file);
-  t.key_file = internal::JoinDir(dir, t.key_file);
 }
 
 }  // namespace
@@ -404,12 +413,15 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   for (std::string& rf : c.rule_files) rf = internal::JoinDir(dir, rf);
   c.global.query_log_file = internal::JoinDir(dir, c.global.query_log_file);
   for (ScrapeConfig& sc : c.scrapes) {
-    ResolvePaths(dir, &sc.http);
+    internal::ResolveHttpClientPaths(dir, &sc.http);
     for (FileSdConfig& fsd : sc.file_sd_configs) {
       for (std::string& f : fsd.files) f = internal::JoinDir(dir, f);
     }
-    for (HttpSdConfig& hsd : sc.http_sd_configs) ResolvePaths(dir, &hsd.http);
+    for (HttpSdConfig& hsd : sc.http_sd_configs) {
+      internal::ResolveHttpClientPaths(dir, &hsd.http);
+    }
   }
+  ResolveAlertingPaths(dir, &c.alerting_config, &c.notifications_config);
   return c;
 }
 

@@ -1,8 +1,8 @@
 // The main configuration file (--config): Prometheus 2.42's config schema
 // plus Vigil's own sections. This layer checks the top-level shape and
-// parses `global`, `rule_files` and `scrape_configs` (config/scrape_config.h);
-// the other sections are kept as parsed YAML for the modules that will
-// interpret them.
+// parses `global`, `rule_files`, `scrape_configs` (config/scrape_config.h),
+// `alerting` and `notifications` (config/alerting_config.h); the other
+// sections are kept as parsed YAML for the modules that will interpret them.
 //
 // Every error is InvalidArgument "<file>:<line>: <what>". No exception leaves
 // this module.
@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "config/alerting_config.h"
 #include "config/scrape_config.h"
 #include "model/labels.h"
 #include "yaml-cpp/yaml.h"
@@ -69,10 +70,15 @@ struct Config {
   // each job's interval and timeout defaulted from `global`.
   std::vector<ScrapeConfig> scrapes;
 
+  // The alerting and notifications sections, parsed and validated (empty,
+  // and notifications_config.enabled false, when absent).
+  AlertingConfig alerting_config;
+  NotificationsConfig notifications_config;
+
   // Prometheus sections. The lists (scrape_configs, remote_write,
   // remote_read) are checked to be lists and the others to be mappings; a
   // key with nothing under it is a present, empty (Null) section.
-  // scrape_configs is also kept raw, for FormatConfig.
+  // scrape_configs and alerting are also kept raw, for FormatConfig.
   RawSection scrape_configs;
   RawSection alerting;
   RawSection remote_write;
@@ -80,7 +86,8 @@ struct Config {
   RawSection storage;
   RawSection tracing;
 
-  // Vigil's own sections, any YAML for now.
+  // Vigil's own sections, any YAML for now (notifications is also parsed,
+  // into notifications_config).
   RawSection notifications;
   RawSection slos;
   RawSection reports;
@@ -96,7 +103,8 @@ absl::StatusOr<Config> ParseConfig(absl::string_view yaml,
 // directory of `path`, as Prometheus does: rule_files, query_log_file, and in
 // each scrape job (and its http_sd_configs) password_file,
 // credentials_file (bearer_token_file becomes one), the tls_config files and
-// the file_sd_configs files.
+// the file_sd_configs files; likewise in alerting_config and
+// notifications_config (ResolveAlertingPaths).
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 
 // The config as YAML, with the global defaults spelled out and the raw

@@ -57,7 +57,7 @@ storage:
 
 constexpr absl::string_view kVigilSections = R"(
 notifications:
-  receivers: [{name: pager}]
+  {route: {receiver: pager}, receivers: [{name: pager}]}
 slos:
   - name: api-availability
 reports: {title: "~", empty: "", flag: "true", n: 5}

@@ -24,6 +24,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/status_macros.h"
+#include "config/scrape_config_internal.h"
 #include "config/yaml_util.h"
 #include "re2/re2.h"
 
@@ -31,9 +32,21 @@ namespace vigil::config {
 
 namespace {
 
+using internal::AddressAt;
+using internal::CheckRegex;
 using internal::ErrorAtLine;
 using internal::Field;
+using internal::FinishHttpClient;
+using internal::HttpClientField;
+using internal::HttpClientParse;
+using internal::ItemLine;
+using internal::ParseFileSd;
+using internal::ParseList;
+using internal::ParseRelabelConfigs;
+using internal::ParseTargetGroup;
 using internal::Quote;
+using internal::SplitUrl;
+using internal::UnsupportedOrUnknown;
 
 struct ActionName {
   absl::string_view name;
@@ -86,6 +99,10 @@ constexpr absl::string_view kUnsupportedFields[] = {
     "vultr_sd_configs",
 };
 
+}  // namespace
+
+namespace internal {
+
 absl::Status UnsupportedOrUnknown(absl::string_view file, const Field& f,
                                   absl::string_view where) {
   for (absl::string_view name : kUnsupportedFields) {
@@ -125,20 +142,6 @@ absl::Status ForEachItem(
   return absl::OkStatus();
 }
 
-// Parses each entry of the list field `f` with `parse` (item, line) ->
-// StatusOr<T> and appends the results to `out`.
-template <typename T, typename ParseFn>
-absl::Status ParseList(absl::string_view file, const Field& f,
-                       absl::string_view null_message, ParseFn parse,
-                       std::vector<T>* out) {
-  return ForEachItem(file, f, null_message,
-                     [&](const YAML::Node& item, int line) -> absl::Status {
-                       ASSIGN_OR_RETURN(T value, parse(item, line));
-                       out->push_back(std::move(value));
-                       return absl::OkStatus();
-                     });
-}
-
 // A subset of Go's url.Parse, enough for Prometheus's checks on http_sd
 // URLs: the scheme (lower-cased, "" when there is none) and the host.
 absl::Status SplitUrl(absl::string_view url, std::string* scheme,
@@ -174,22 +177,12 @@ absl::Status SplitUrl(absl::string_view url, std::string* scheme,
   return absl::OkStatus();
 }
 
+}  // namespace internal
+
+namespace {
+
 // ---------------------------------------------------------------------------
 // The HTTP client fields, shared by scrape jobs and http_sd_configs.
-
-struct HttpClientParse {
-  HttpClientConfig* out;
-  std::string bearer_token;
-  std::string bearer_token_file;
-  // Line of each field seen, by name ("basic_auth.password_file" for
-  // nested ones), for errors about combinations.
-  absl::flat_hash_map<std::string, int> lines;
-
-  int Line(absl::string_view name, int fallback) const {
-    auto it = lines.find(name);
-    return it == lines.end() ? fallback : it->second;
-  }
-};
 
 // Reads `section`, a mapping whose fields are all strings, into the
 // members named in `fields`; records each field's line in `p`.
@@ -273,6 +266,10 @@ absl::Status ParseTls(absl::string_view file, const Field& section,
         return absl::OkStatus();
       });
 }
+
+}  // namespace
+
+namespace internal {
 
 // Handles `f` when it is an HTTP client field; sets *handled accordingly.
 absl::Status HttpClientField(absl::string_view file, const Field& f,
@@ -382,6 +379,10 @@ absl::Status FinishHttpClient(absl::string_view file, int line,
   return absl::OkStatus();
 }
 
+}  // namespace internal
+
+namespace {
+
 // ---------------------------------------------------------------------------
 // Relabel configs.
 
@@ -402,6 +403,10 @@ bool HasBackslashC(absl::string_view re) {
   return false;
 }
 
+}  // namespace
+
+namespace internal {
+
 absl::Status CheckRegex(absl::string_view file, int line,
                         const std::string& re) {
   if (HasBackslashC(re)) {
@@ -417,6 +422,10 @@ absl::Status CheckRegex(absl::string_view file, int line,
   }
   return absl::OkStatus();
 }
+
+}  // namespace internal
+
+namespace {
 
 // Prometheus's relabel.Config.Validate, after the fields were read. `set`
 // holds the fields given explicitly (null included).
@@ -550,6 +559,10 @@ absl::StatusOr<RelabelConfig> ParseRelabelConfig(absl::string_view file,
   return rc;
 }
 
+}  // namespace
+
+namespace internal {
+
 absl::Status ParseRelabelConfigs(absl::string_view file, const Field& f,
                                  absl::string_view null_message,
                                  std::vector<RelabelConfig>* out) {
@@ -563,12 +576,6 @@ absl::Status ParseRelabelConfigs(absl::string_view file, const Field& f,
 
 // ---------------------------------------------------------------------------
 // Target groups and service discovery.
-
-// A target's address and line, for the check on static targets.
-struct AddressAt {
-  std::string address;
-  int line;
-};
 
 absl::Status ParseTargetGroup(absl::string_view file, const YAML::Node& node,
                               int line, bool strict, absl::string_view where,
@@ -598,6 +605,10 @@ absl::Status ParseTargetGroup(absl::string_view file, const YAML::Node& node,
       });
 }
 
+}  // namespace internal
+
+namespace {
+
 // Prometheus's file SD path check: one "*" at most, in the last path
 // element, and a .json, .yml or .yaml name.
 bool IsValidFileSdPath(absl::string_view p) {
@@ -605,6 +616,10 @@ bool IsValidFileSdPath(absl::string_view p) {
       new RE2(R"(^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$)");
   return RE2::FullMatch(re2::StringPiece(p.data(), p.size()), *kPath);
 }
+
+}  // namespace
+
+namespace internal {
 
 absl::StatusOr<FileSdConfig> ParseFileSd(absl::string_view file,
                                          const YAML::Node& node, int line) {
@@ -636,6 +651,10 @@ absl::StatusOr<FileSdConfig> ParseFileSd(absl::string_view file,
   }
   return c;
 }
+
+}  // namespace internal
+
+namespace {
 
 absl::StatusOr<HttpSdConfig> ParseHttpSd(absl::string_view file,
                                          const YAML::Node& node, int line) {

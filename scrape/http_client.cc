@@ -136,7 +136,8 @@ std::string PercentDecode(absl::string_view s) {
   return out;
 }
 
-absl::StatusOr<Url> ParseUrl(absl::string_view raw) {
+// `op` starts messages as Go's url.Error does ("Get", "Post").
+absl::StatusOr<Url> ParseUrl(absl::string_view raw, absl::string_view op) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat("parse \"", raw, "\": ", why));
   };
@@ -152,7 +153,7 @@ absl::StatusOr<Url> ParseUrl(absl::string_view raw) {
     url.tls = true;
   } else if (url.scheme != "http") {
     return absl::InvalidArgumentError(
-        absl::StrCat("Get \"", raw, "\": unsupported protocol scheme \"", url.scheme, "\""));
+        absl::StrCat(op, " \"", raw, "\": unsupported protocol scheme \"", url.scheme, "\""));
   }
   absl::string_view rest = raw.substr(scheme_len);
   if (!absl::ConsumePrefix(&rest, "//")) return bad("missing \"//\" after the scheme");
@@ -193,7 +194,7 @@ absl::StatusOr<Url> ParseUrl(absl::string_view raw) {
   }
   if (host.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("Get \"", raw, "\": http: no Host in request URL"));
+        absl::StrCat(op, " \"", raw, "\": http: no Host in request URL"));
   }
   int port_num = 0;
   if (port.empty()) {
@@ -268,6 +269,30 @@ std::string ResolveReference(const Url& base, absl::string_view ref) {
 
 bool IsRedirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// An RFC 9110 token: what a method name may be made of.
+bool IsToken(absl::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) continue;
+    if (absl::string_view("!#$%&'*+-.^_`|~").find(c) == absl::string_view::npos) return false;
+  }
+  return true;
+}
+
+// Go's urlErrorOp: "POST" -> "Post".
+std::string ErrorOp(absl::string_view method) {
+  if (method.empty()) return "Get";
+  std::string op = absl::AsciiStrToLower(method);
+  op[0] = absl::ascii_toupper(static_cast<unsigned char>(op[0]));
+  return op;
+}
+
+// Methods whose requests may be sent twice (Go's isReplayable without its
+// body condition: a body here is a string, always rewindable).
+bool IsIdempotentMethod(absl::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
 }
 
 // ---------------------------------------------------------------------------
@@ -726,7 +751,7 @@ struct ClientState {
   absl::flat_hash_map<Call*, std::weak_ptr<Call>> calls ABSL_GUARDED_BY(mu);
 };
 
-// One GET, followed through its redirects. Every member function runs on
+// One request, followed through its redirects. Every member function runs on
 // strand_ (or before any operation has started); Finish() is the single way
 // out.
 class Call : public std::enable_shared_from_this<Call> {
@@ -770,8 +795,24 @@ class Call : public std::enable_shared_from_this<Call> {
 
   // Go's url.Error form: Get "<url>": <what>.
   std::string Prefixed(absl::string_view what) const {
-    return absl::StrCat("Get \"", url_.redacted, "\": ", what);
+    return absl::StrCat(op_, " \"", url_.redacted, "\": ", what);
   }
+
+  // Whether the request may be sent again after it possibly reached the
+  // server (see the header on retries).
+  bool Replayable() const {
+    if (IsIdempotentMethod(request_.method)) return true;
+    for (const auto& [name, value] : request_.headers) {
+      if (absl::EqualsIgnoreCase(name, "Idempotency-Key") ||
+          absl::EqualsIgnoreCase(name, "X-Idempotency-Key")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool Truncating() const { return request_.truncate_body_at > 0; }
+  bool AcceptGzip() const { return request_.accept_gzip && !Truncating(); }
 
   // `fn` as a handler of an operation on conn_ in exchange `exchange_`:
   // it runs on strand_ and is dropped once the call is done or has moved
@@ -782,6 +823,16 @@ class Call : public std::enable_shared_from_this<Call> {
                                          fn = std::move(fn)](const ErrorCode& ec, auto&&...) {
       if (self->done_ || exchange != self->exchange_) return;
       fn(self.get(), ec);
+    });
+  }
+
+  // ForExchange for operations that report the bytes they transferred.
+  template <typename Fn>
+  auto ForExchangeBytes(Fn fn) {
+    return asio::bind_executor(strand_, [self = shared_from_this(), exchange = exchange_,
+                                         fn = std::move(fn)](const ErrorCode& ec, size_t bytes) {
+      if (self->done_ || exchange != self->exchange_) return;
+      fn(self.get(), ec, bytes);
     });
   }
 
@@ -830,7 +881,7 @@ class Call : public std::enable_shared_from_this<Call> {
   // or a new one.
   void StartAttempt(const std::string& url) {
     DropConnection();
-    absl::StatusOr<Url> parsed = ParseUrl(url);
+    absl::StatusOr<Url> parsed = ParseUrl(url, op_);
     if (!parsed.ok()) return Finish(parsed.status());
     url_ = *std::move(parsed);
     ssl_ctx_.reset();
@@ -887,9 +938,10 @@ class Call : public std::enable_shared_from_this<Call> {
   }
 
   // A request sent on an idle connection failed before any byte of the
-  // response came back: the server closed the connection while it was idle
-  // (or as the request arrived), so the request never ran. As Go does for
-  // a GET, it is sent again, once, on a new connection.
+  // response came back: the server most likely closed the connection while
+  // it was idle (or as the request arrived), so the request never ran. As
+  // Go does, it is sent again, once, on a new connection, when it is
+  // replayable (GET) or when not a byte of it was written (POST).
   void RetryOnNewConnection() { Connect(); }
 
   bool NothingReceived() const {
@@ -898,12 +950,34 @@ class Call : public std::enable_shared_from_this<Call> {
 
   absl::Status BuildRequest() {
     req_ = {};
-    req_.method(http::verb::get);
+    if (!IsToken(request_.method)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("net/http: invalid method \"", request_.method, "\""));
+    }
+    const http::verb verb = http::string_to_verb(request_.method);
+    if (verb == http::verb::unknown) {
+      req_.method_string(request_.method);
+    } else {
+      req_.method(verb);
+    }
     req_.target(url_.target);
     req_.version(11);
     req_.set(http::field::host, url_.authority);
     req_.set(http::field::user_agent, kUserAgent);
-    if (request_.accept_gzip) req_.set(http::field::accept_encoding, "gzip");
+    if (AcceptGzip()) req_.set(http::field::accept_encoding, "gzip");
+    // Go's rule: GET and HEAD carry a Content-Length only with a body,
+    // other methods always.
+    const bool bodyless = request_.method == "GET" || request_.method == "HEAD";
+    if (!bodyless || !request_.body.empty()) {
+      req_.body() = request_.body;
+      req_.content_length(request_.body.size());
+    }
+    if (!request_.content_type.empty()) {
+      if (request_.content_type.find_first_of("\r\n") != std::string::npos) {
+        return absl::InvalidArgumentError("invalid Content-Type");
+      }
+      req_.set(http::field::content_type, request_.content_type);
+    }
     // HTTP/1.1 keeps the connection by default; without a pool, let the
     // server free it right away.
     if (!client_->keep_alive) req_.set(http::field::connection, "close");
@@ -1010,13 +1084,17 @@ class Call : public std::enable_shared_from_this<Call> {
   void Write() {
     conn_->WithStream([this](auto& stream) {
       http::async_write(stream, req_,
-                        ForExchange([](Call* self, const ErrorCode& ec) { self->OnWrite(ec); }));
+                        ForExchangeBytes([](Call* self, const ErrorCode& ec, size_t written) {
+                          self->OnWrite(ec, written);
+                        }));
     });
   }
 
-  void OnWrite(const ErrorCode& ec) {
+  void OnWrite(const ErrorCode& ec, size_t written) {
     if (ec) {
-      if (reused_) return RetryOnNewConnection();
+      // Not a byte of the request reached the server: even a POST is safe
+      // to send again.
+      if (reused_ && (Replayable() || written == 0)) return RetryOnNewConnection();
       return Finish(absl::UnavailableError(Prefixed(absl::StrCat("write: ", OsMessage(ec)))));
     }
     Read();
@@ -1031,7 +1109,7 @@ class Call : public std::enable_shared_from_this<Call> {
     const int64_t limit = request_.body_size_limit;
     if (limit <= 0) return boost::none;
     const auto l = static_cast<uint64_t>(limit);
-    if (!request_.accept_gzip) return l - 1;
+    if (!AcceptGzip()) return l - 1;
     const uint64_t slack = l / 16 + 1024;
     return l > std::numeric_limits<uint64_t>::max() - slack ? std::numeric_limits<uint64_t>::max()
                                                             : l + slack;
@@ -1040,11 +1118,39 @@ class Call : public std::enable_shared_from_this<Call> {
   void Read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
+    if (request_.method == "HEAD") parser_->skip(true);
+    if (Truncating()) {
+      parser_->body_limit(boost::none);
+      return ReadSome();
+    }
     parser_->body_limit(WireLimit());
     conn_->WithStream([this](auto& stream) {
       http::async_read(stream, buffer_, *parser_,
                        ForExchange([](Call* self, const ErrorCode& ec) { self->OnRead(ec); }));
     });
+  }
+
+  // Reads piece by piece, so that a body can be cut at truncate_body_at
+  // (each piece is at most Beast's 64 KiB read size).
+  void ReadSome() {
+    conn_->WithStream([this](auto& stream) {
+      http::async_read_some(
+          stream, buffer_, *parser_,
+          ForExchange([](Call* self, const ErrorCode& ec) { self->OnReadSome(ec); }));
+    });
+  }
+
+  void OnReadSome(const ErrorCode& ec) {
+    if (ec || parser_->is_done()) return OnRead(ec);
+    const int64_t have = static_cast<int64_t>(parser_->get().body().size());
+    if (HeadersDone() && have > request_.truncate_body_at) {
+      const int status = parser_->get().result_int();
+      if (status >= 200 || status == 101) {
+        received_ = true;
+        return OnResponse(status);
+      }
+    }
+    ReadSome();
   }
 
   absl::Status ReadError(const ErrorCode& ec) const {
@@ -1071,7 +1177,7 @@ class Call : public std::enable_shared_from_this<Call> {
       parser_->put_eof(ec);
     }
     if (ec) {
-      if (reused_ && NothingReceived()) return RetryOnNewConnection();
+      if (reused_ && Replayable() && NothingReceived()) return RetryOnNewConnection();
       return Finish(ReadError(ec));
     }
     received_ = true;
@@ -1085,11 +1191,17 @@ class Call : public std::enable_shared_from_this<Call> {
     if (request_.http.follow_redirects && IsRedirect(status)) {
       const auto location = res.find(http::field::location);
       if (location != res.end() && !location->value().empty()) {
+        if (status == 301 || status == 302 || status == 303) {
+          // As browsers and Go do: the next hop is a GET without body.
+          if (request_.method != "GET" && request_.method != "HEAD") request_.method = "GET";
+          request_.body.clear();
+          request_.content_type.clear();
+        }
         const std::string next = ResolveReference(
             url_, absl::string_view(location->value().data(), location->value().size()));
         if (redirects_ >= kMaxRedirects) {
-          absl::StatusOr<Url> u = ParseUrl(next);
-          return Finish(absl::UnavailableError(absl::StrCat("Get \"", u.ok() ? u->redacted : next,
+          absl::StatusOr<Url> u = ParseUrl(next, op_);
+          return Finish(absl::UnavailableError(absl::StrCat(op_, " \"", u.ok() ? u->redacted : next,
                                                             "\": stopped after 10 redirects")));
         }
         ++redirects_;
@@ -1101,6 +1213,22 @@ class Call : public std::enable_shared_from_this<Call> {
     out.status = status;
     const auto ct = res.find(http::field::content_type);
     if (ct != res.end()) out.content_type = std::string(ct->value());
+    for (const auto& field : res) {
+      const beast::string_view name = field.name_string();
+      out.headers.emplace_back(absl::AsciiStrToLower(absl::string_view(name.data(), name.size())),
+                               std::string(field.value()));
+    }
+    if (Truncating()) {
+      std::string& body = res.body();
+      out.wire_bytes = static_cast<int64_t>(body.size());
+      if (static_cast<int64_t>(body.size()) > request_.truncate_body_at) {
+        body.resize(static_cast<size_t>(request_.truncate_body_at));
+        out.body_truncated = true;
+      }
+      out.body = std::move(body);
+      ReleaseConnection();  // Closes it when the body was cut short.
+      return Finish(std::move(out));
+    }
     const auto ce = res.find(http::field::content_encoding);
     const bool gzipped = request_.accept_gzip && ce != res.end() &&
                          IsGzipEncoding(absl::string_view(ce->value().data(), ce->value().size()));
@@ -1140,7 +1268,9 @@ class Call : public std::enable_shared_from_this<Call> {
   uint64_t exchange_ = 0;
   bool reused_ = false;    // conn_ came from the pool.
   bool received_ = false;  // A response (even an interim one) arrived in this exchange.
-  http::request<http::empty_body> req_;
+  // Go's url.Error operation for the method first asked for.
+  const std::string op_ = ErrorOp(request_.method);
+  http::request<http::string_body> req_;
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
   int redirects_ = 0;
@@ -1232,7 +1362,14 @@ HttpClient::~HttpClient() { impl_->Stop(); }
 
 int64_t HttpClient::idle_connections() const { return impl_->pool.idle(); }
 
-void HttpClient::Get(Request request, Callback done) {
+absl::string_view HttpClient::Response::Header(absl::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+void HttpClient::Do(Request request, Callback done) {
   auto call = std::make_shared<Call>(impl_.get(), std::move(request), std::move(done));
   bool stopping = false;
   {
@@ -1247,11 +1384,11 @@ void HttpClient::Get(Request request, Callback done) {
   asio::post(call->strand(), [call] { call->Start(); });
 }
 
-absl::StatusOr<HttpClient::Response> HttpClient::GetSync(Request request) {
+absl::StatusOr<HttpClient::Response> HttpClient::DoSync(Request request) {
   std::promise<absl::StatusOr<Response>> promise;
   std::future<absl::StatusOr<Response>> result = promise.get_future();
-  Get(std::move(request),
-      [&promise](absl::StatusOr<Response> r) { promise.set_value(std::move(r)); });
+  Do(std::move(request),
+     [&promise](absl::StatusOr<Response> r) { promise.set_value(std::move(r)); });
   return result.get();
 }
 

@@ -12,12 +12,30 @@
 // server closes them). A request sent on an idle connection that the server
 // had closed meanwhile is sent again, once, on a new connection.
 //
+// Requests are GETs unless Request::method says otherwise: POST (for
+// alert notifications) and other methods send Request::body with a
+// Content-Length. A request is sent again after a failure on a reused idle
+// connection only when that is safe, as Go's transport decides it:
+//   - GET, HEAD, OPTIONS, TRACE, or any request carrying an
+//     Idempotency-Key or X-Idempotency-Key header: when no byte of the
+//     response arrived (the server closed the idle connection meanwhile);
+//   - any other method (POST): only when writing the request failed before
+//     a byte of it was written. Once the request may have reached the
+//     server, the failure is reported (Unavailable) and the caller decides.
+// Redirects follow Go too: 301, 302 and 303 turn any method but GET and
+// HEAD into a GET without body; 307 and 308 repeat the method and body.
+//
 // Boost.Beast and Asio stay inside http_client.cc.
 //
 //   HttpClient client(1);
 //   HttpClient::Request req;
 //   req.url = "http://127.0.0.1:9100/metrics";
 //   client.Get(req, [](absl::StatusOr<HttpClient::Response> r) { ... });
+//
+//   req.method = "POST";
+//   req.content_type = "application/json";
+//   req.body = R"({"text":"disk full"})";
+//   absl::StatusOr<HttpClient::Response> r = client.DoSync(req);
 //
 // Thread-safe. Callbacks run on the client's network threads and must not
 // block; hand CPU work to a worker pool.
@@ -46,6 +64,15 @@ class HttpClient {
  public:
   struct Request {
     std::string url;  // http:// or https://; the port defaults to 80/443.
+    // An HTTP method token, upper-case as sent ("GET", "POST", "PUT").
+    std::string method = "GET";
+    // Sent with a Content-Length for every method but GET and HEAD (there
+    // only when non-empty), as Go does; a POST with an empty body says
+    // Content-Length: 0.
+    std::string body;
+    // The Content-Type header, when not empty (a header of that name in
+    // `headers` wins).
+    std::string content_type;
     // Extra headers (Accept, User-Agent, X-Prometheus-Scrape-Timeout-Seconds).
     std::vector<std::pair<std::string, std::string>> headers;
     absl::Duration timeout = absl::Seconds(10);
@@ -56,6 +83,12 @@ class HttpClient {
     int64_t body_size_limit = 0;
     // Sends Accept-Encoding: gzip and inflates gzip responses.
     bool accept_gzip = true;
+    // When > 0, a body longer than this many bytes is cut to this length
+    // (Response::body_truncated) instead of failing: the rest is not read
+    // and the connection is closed. body_size_limit and accept_gzip are
+    // then ignored (no Accept-Encoding is sent, so that the bytes kept are
+    // the body itself). For error bodies of webhook replies.
+    int64_t truncate_body_at = 0;
     // Auth, TLS and redirect settings. Files (password_file, CA, client
     // certificate) are read at each request.
     config::HttpClientConfig http;
@@ -66,6 +99,14 @@ class HttpClient {
     std::string body;  // Decompressed.
     // Bytes received on the wire for the body (before inflating).
     int64_t wire_bytes = 0;
+    // Only with Request::truncate_body_at: the body was longer than that.
+    bool body_truncated = false;
+    // Every response header in arrival order, names lower-case (a name
+    // may repeat).
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    // The first value of header `name` (lower-case), or "" when absent.
+    absl::string_view Header(absl::string_view name) const;
   };
   using Callback = std::function<void(absl::StatusOr<Response>)>;
 
@@ -96,18 +137,25 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Starts a GET; `done` runs exactly once. Errors: DeadlineExceeded on
-  // timeout ("context deadline exceeded" in the message, as Prometheus
-  // reports it), Unavailable for connection failures, ResourceExhausted for
-  // the body limit, InvalidArgument for a bad URL or TLS/auth files,
-  // DataLoss for a malformed response or gzip stream. A non-2xx status is
-  // not an error here: Response::status carries it.
-  void Get(Request request, Callback done);
+  // Starts `request` (its method, GET by default); `done` runs exactly
+  // once. Errors: DeadlineExceeded on timeout ("context deadline exceeded"
+  // in the message, as Prometheus reports it), Unavailable for connection
+  // failures, ResourceExhausted for the body limit, InvalidArgument for a
+  // bad URL, method or TLS/auth files, DataLoss for a malformed response or
+  // gzip stream. Messages start as Go's url.Error does: `Get "<url>": `,
+  // `Post "<url>": `. A non-2xx status is not an error here:
+  // Response::status carries it.
+  void Do(Request request, Callback done);
 
-  // Get and wait.
+  // Do and wait.
   // REQUIRES: not called on one of this client's network threads (from a
   // callback), which would wait for itself.
-  absl::StatusOr<Response> GetSync(Request request);
+  absl::StatusOr<Response> DoSync(Request request);
+
+  // The same as Do and DoSync: the names scrapers and service discovery,
+  // which leave Request::method at "GET", call.
+  void Get(Request request, Callback done) { Do(std::move(request), std::move(done)); }
+  absl::StatusOr<Response> GetSync(Request request) { return DoSync(std::move(request)); }
 
   // Connections idle in the pool now.
   int64_t idle_connections() const;

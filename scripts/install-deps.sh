@@ -11,7 +11,7 @@ PACKAGES=(
   clang libclang-rt-14-dev jq
   libboost1.81-dev libprotobuf-dev protobuf-compiler libsnappy-dev
   prometheus-cpp-dev libyaml-cpp-dev libssl-dev zlib1g-dev libcrypt-dev
-  curl prometheus prometheus-node-exporter prometheus-pushgateway
+  curl prometheus prometheus-node-exporter prometheus-pushgateway prometheus-alertmanager
 )
 
 missing=()
