@@ -16,6 +16,7 @@
 #include "api/http_server.h"
 #include "api/query_api.h"
 #include "api/rule_metrics.h"
+#include "cmd/alerting_service.h"
 #include "api/rules_api.h"
 #include "api/scrape_api.h"
 #include "api/self_metrics.h"
@@ -127,6 +128,9 @@ int RunServe() {
   api::ScrapeApi scrape_api;
   std::unique_ptr<rules::RuleManager> rule_manager;
   api::RulesApi rules_api;
+  // Where fired alerts go (Alertmanagers, the built-in router). Guarded by
+  // reload_mu; created once the database is open.
+  std::unique_ptr<AlertingService> alerting_service;
   auto reload = [&]() -> absl::Status {
     absl::MutexLock l(&reload_mu);
     if (FLAGS_config.empty()) {
@@ -146,6 +150,7 @@ int RunServe() {
       }
     }
     if (s.ok() && scraper != nullptr) s = scraper->ApplyConfig(next->scrapes);
+    if (s.ok() && alerting_service != nullptr) s = alerting_service->ApplyConfig(*next);
     if (s.ok() && rule_manager != nullptr) {
       rule_manager->Apply(std::move(prepared_rules), next->global.external_labels);
     }
@@ -219,6 +224,11 @@ int RunServe() {
     if (rule_manager == nullptr) return std::vector<prometheus::MetricFamily>();
     return api::RuleMetricFamilies(rule_manager->Groups());
   });
+  metrics.AddSource([&reload_mu, &alerting_service] {
+    absl::MutexLock l(&reload_mu);
+    if (alerting_service == nullptr) return std::vector<prometheus::MetricFamily>();
+    return alerting_service->Metrics();
+  });
 
   // Replay runs beside the signal wait, so that /-/healthy answers and a
   // signal stops the process while the WAL is read.
@@ -252,6 +262,15 @@ int RunServe() {
         ro.for_grace_period = rule_flags->for_grace_period;
         ro.resend_delay = rule_flags->resend_delay;
         ro.external_url = rule_flags->external_url;
+        AlertingServiceOptions ao;
+        ao.data_dir = tsdb_opts->dir;
+        ao.external_url = rule_flags->external_url;
+        alerting_service = std::make_unique<AlertingService>(ao);
+        if (absl::Status s = alerting_service->ApplyConfig(cfg); !s.ok()) {
+          LogError("main", "cannot apply the alerting configuration").Kv("err", s);
+        }
+        AlertingService* as = alerting_service.get();
+        ro.notify = [as](std::vector<alerting::Alert> alerts) { as->Send(std::move(alerts)); };
         rule_manager = std::make_unique<rules::RuleManager>(ro);
         rule_manager->Apply(*std::move(startup_rules), cfg.global.external_labels);
         rules_api.SetManager(rule_manager.get());
@@ -304,6 +323,8 @@ int RunServe() {
     rules_api.SetManager(nullptr);
     if (rule_manager != nullptr) rule_manager->Stop();
     rule_manager.reset();
+    if (alerting_service != nullptr) alerting_service->Stop();
+    alerting_service.reset();
   }
   query_api.SetDb(nullptr);
   web.SetDb(nullptr);
