@@ -21,20 +21,6 @@ using Annotations = std::vector<std::pair<std::string, std::string>>;
 
 constexpr absl::string_view kEllipsis = "\xe2\x80\xa6";  // U+2026
 
-// {"name":"value",...} in label order (Go sorts map keys the same way).
-void AppendLabelsJson(const model::Labels& ls, std::string* out) {
-  out->push_back('{');
-  bool first = true;
-  for (const model::Label& l : ls) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(l.name.view(), out);
-    out->push_back(':');
-    AppendJsonString(l.value.view(), out);
-  }
-  out->push_back('}');
-}
-
 void AppendAnnotationsJson(const Annotations& as, std::string* out) {
   Annotations sorted = as;
   std::sort(sorted.begin(), sorted.end());
@@ -198,46 +184,6 @@ std::string GoTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
 }
 
-void AppendJsonString(absl::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': *out += "\\\""; break;
-        case '\\': *out += "\\\\"; break;
-        case '\n': *out += "\\n"; break;
-        case '\r': *out += "\\r"; break;
-        case '\t': *out += "\\t"; break;
-        default:
-          if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            *out += "\\u00";
-            out->push_back(kHex[c >> 4]);
-            out->push_back(kHex[c & 0xf]);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    uint32_t r;
-    size_t w = DecodeValidRune(s, i, &r);
-    if (w == 0) {
-      *out += "\\ufffd";
-      ++i;
-      continue;
-    }
-    if (r == 0x2028 || r == 0x2029) {
-      *out += r == 0x2028 ? "\\u2028" : "\\u2029";
-    } else {
-      out->append(s.data() + i, w);
-    }
-    i += w;
-  }
-  out->push_back('"');
-}
 
 std::string TruncateChars(absl::string_view s, size_t max_chars) {
   if (CountChars(s) <= max_chars) return std::string(s);
@@ -280,7 +226,7 @@ std::string BuildWebhookPayload(const Notification& n, int max_alerts) {
     out.push_back('{');
     AppendStringField("status", resolved ? "resolved" : "firing", &f, &out);
     AppendKey("labels", &f, &out);
-    AppendLabelsJson(a.labels, &out);
+    model::AppendLabelsJson(a.labels, &out);
     AppendKey("annotations", &f, &out);
     AppendAnnotationsJson(a.annotations, &out);
     AppendStringField("startsAt", GoTime(a.starts_at), &f, &out);
@@ -292,9 +238,9 @@ std::string BuildWebhookPayload(const Notification& n, int max_alerts) {
   }
   out.push_back(']');
   AppendKey("groupLabels", &first, &out);
-  AppendLabelsJson(n.group_labels, &out);
+  model::AppendLabelsJson(n.group_labels, &out);
   AppendKey("commonLabels", &first, &out);
-  AppendLabelsJson(CommonLabels(alerts), &out);
+  model::AppendLabelsJson(CommonLabels(alerts), &out);
   AppendKey("commonAnnotations", &first, &out);
   AppendAnnotationsJson(CommonAnnotations(alerts), &out);
   AppendStringField("externalURL", n.external_url, &first, &out);
@@ -485,7 +431,7 @@ std::string BuildPagerPayload(const config::PagerReceiverConfig& c, const Notifi
     AppendKey("num_resolved", &df, &out);
     absl::StrAppend(&out, n.alerts.size() - num_firing);
     AppendKey("group_labels", &df, &out);
-    AppendLabelsJson(n.group_labels, &out);
+    model::AppendLabelsJson(n.group_labels, &out);
     AppendKey("alerts", &df, &out);
     out.push_back('[');
     size_t listed = std::min(n.alerts.size(), kPagerMaxDetailAlerts);
@@ -496,7 +442,7 @@ std::string BuildPagerPayload(const config::PagerReceiverConfig& c, const Notifi
       out.push_back('{');
       AppendStringField("status", AlertStatus(a, n.now), &af, &out);
       AppendKey("labels", &af, &out);
-      AppendLabelsJson(a.labels, &out);
+      model::AppendLabelsJson(a.labels, &out);
       AppendKey("annotations", &af, &out);
       AppendAnnotationsJson(a.annotations, &out);
       if (a.starts_at != absl::InfinitePast()) {

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "alerting/notification.h"
+#include "base/json.h"
 #include "config/alerting_config.h"
 #include "model/labels.h"
 
@@ -49,10 +50,7 @@ std::vector<std::pair<std::string, std::string>> CommonAnnotations(
 // "0001-01-01T00:00:00Z".
 std::string GoTime(absl::Time t);
 
-// Appends `s` as a JSON string the way Go's encoding/json does (HTML-safe:
-// <, > and & as \u003c, \u003e, \u0026; U+2028/U+2029 escaped; invalid
-// UTF-8 as U+FFFD).
-void AppendJsonString(absl::string_view s, std::string* out);
+using ::vigil::AppendJsonString;  // base/json.h
 
 // `s` cut to at most `max_chars` code points; when cut, the last one kept
 // is "…" (U+2026). Never splits a UTF-8 sequence.

@@ -71,56 +71,6 @@ std::vector<std::string> GetAll(const Form& f, const std::string& k) {
   return out;
 }
 
-// Go's encoding/json string escaping (HTML-safe, as Prometheus's jsoniter).
-void AppendJsonString(absl::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    switch (c) {
-      case '"': out->append("\\\""); continue;
-      case '\\': out->append("\\\\"); continue;
-      case '\n': out->append("\\n"); continue;
-      case '\r': out->append("\\r"); continue;
-      case '\t': out->append("\\t"); continue;
-      case '<': case '>': case '&':
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 0xf]);
-        continue;
-      default: break;
-    }
-    if (c < 0x20) {
-      out->append("\\u00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 0xf]);
-      continue;
-    }
-    // U+2028 and U+2029 are escaped by Go.
-    if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-        (static_cast<unsigned char>(s[i + 2]) == 0xa8 || static_cast<unsigned char>(s[i + 2]) == 0xa9)) {
-      out->append(static_cast<unsigned char>(s[i + 2]) == 0xa8 ? "\\u2028" : "\\u2029");
-      i += 2;
-      continue;
-    }
-    out->push_back(static_cast<char>(c));
-  }
-  out->push_back('"');
-}
-
-void AppendLabels(const model::Labels& ls, std::string* out) {
-  out->push_back('{');
-  bool first = true;
-  for (const model::Label& l : ls) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(l.name.view(), out);
-    out->push_back(':');
-    AppendJsonString(l.value.view(), out);
-  }
-  out->push_back('}');
-}
-
 void Success(HttpResponse* r, absl::string_view data) {
   r->status = 200;
   r->content_type = "application/json";

@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "api/http_server.h"
+#include "base/json.h"
 #include "model/labels.h"
 
 namespace vigil::api {
@@ -25,8 +26,7 @@ void ParseUrlEncoded(absl::string_view s, Form* form);
 const std::string* Get(const Form& f, const std::string& k);
 std::vector<std::string> GetAll(const Form& f, const std::string& k);
 
-// Go's encoding/json string escaping (HTML-safe, as Prometheus's jsoniter).
-void AppendJsonString(absl::string_view s, std::string* out);
+using ::vigil::AppendJsonString;  // base/json.h (Go's escaping)
 // Go's encoding/json float64: shortest digits, exponent form below 1e-6
 // and from 1e21 on, with the exponent's leading zero dropped ("1e-7").
 void AppendJsonFloat(double v, std::string* out);
@@ -35,7 +35,9 @@ void AppendJsonFloat(double v, std::string* out);
 void AppendGoTime(absl::Time t, std::string* out);
 
 // {"name":"value",...} in label order.
-void AppendLabels(const model::Labels& ls, std::string* out);
+inline void AppendLabels(const model::Labels& ls, std::string* out) {
+  model::AppendLabelsJson(ls, out);
+}
 
 // 200 {"status":"success","data":<data>}.
 void Success(HttpResponse* r, absl::string_view data);

@@ -30,6 +30,13 @@
 
 namespace vigil::api {
 
+// Helpers for families built at collection time: an empty family, and one
+// sample appended (a counter's or a gauge's value, by the family's type).
+prometheus::MetricFamily NewMetricFamily(const char* name, const char* help,
+                                         prometheus::MetricType type);
+void AddMetricSample(prometheus::MetricFamily* f,
+                     std::vector<prometheus::ClientMetric::Label> labels, double v);
+
 std::vector<prometheus::MetricFamily> RuleMetricFamilies(
     const std::vector<rules::GroupSnapshot>& groups);
 

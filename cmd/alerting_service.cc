@@ -5,8 +5,10 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "alerting/receivers.h"
+#include "api/rule_metrics.h"
 #include "base/logging.h"
 #include "base/status_macros.h"
 
@@ -20,33 +22,14 @@ std::string SetName(size_t i) { return absl::StrCat("config-", i); }
 
 // Prometheus's path.Join("/", path_prefix, "/api/v2/alerts").
 std::string AlertsPath(const std::string& prefix) {
-  std::string p = prefix;
-  while (absl::EndsWith(p, "/")) p.pop_back();
-  if (!p.empty() && p[0] != '/') p.insert(0, "/");
-  return p + "/api/v2/alerts";
+  absl::string_view p = prefix;
+  while (absl::ConsumeSuffix(&p, "/")) {
+  }
+  return absl::StrCat(p.empty() || p[0] == '/' ? "" : "/", p, "/api/v2/alerts");
 }
 
 std::string UrlOf(const model::Labels& ls) {
   return absl::StrCat(ls.Get("__scheme__"), "://", ls.Get("__address__"), ls.Get("__alerts_path__"));
-}
-
-prometheus::MetricFamily Family(const char* name, const char* help, prometheus::MetricType t) {
-  prometheus::MetricFamily f;
-  f.name = name;
-  f.help = help;
-  f.type = t;
-  return f;
-}
-
-void Add(prometheus::MetricFamily* f, std::vector<prometheus::ClientMetric::Label> ls, double v) {
-  prometheus::ClientMetric m;
-  m.label = std::move(ls);
-  if (f->type == prometheus::MetricType::Counter) {
-    m.counter.value = v;
-  } else {
-    m.gauge.value = v;
-  }
-  f->metric.push_back(std::move(m));
 }
 
 }  // namespace
@@ -184,37 +167,37 @@ void AlertingService::Send(std::vector<alerting::Alert> alerts) {
 std::vector<prometheus::MetricFamily> AlertingService::Metrics() const {
   using prometheus::MetricType;
   const alerting::NotifierStats st = notifier_->Stats();
-  auto sent = Family("vigil_notifications_sent_total",
+  auto sent = api::NewMetricFamily("vigil_notifications_sent_total",
                      "Total number of alerts sent to Alertmanagers.", MetricType::Counter);
-  auto errors = Family("vigil_notifications_errors_total",
+  auto errors = api::NewMetricFamily("vigil_notifications_errors_total",
                        "Total number of errors sending alert notifications to Alertmanagers.",
                        MetricType::Counter);
-  auto latency_sum = Family("vigil_notifications_latency_seconds_sum",
+  auto latency_sum = api::NewMetricFamily("vigil_notifications_latency_seconds_sum",
                             "Total seconds spent sending alerts to Alertmanagers.",
                             MetricType::Counter);
-  auto latency_count = Family("vigil_notifications_latency_seconds_count",
+  auto latency_count = api::NewMetricFamily("vigil_notifications_latency_seconds_count",
                               "Alert batches sent to Alertmanagers.", MetricType::Counter);
   for (const auto& [url, s] : st.alertmanagers) {
-    Add(&sent, {{"alertmanager", url}}, static_cast<double>(s.sent));
-    Add(&errors, {{"alertmanager", url}}, static_cast<double>(s.errors));
-    Add(&latency_sum, {{"alertmanager", url}}, s.latency_seconds_sum);
-    Add(&latency_count, {{"alertmanager", url}}, static_cast<double>(s.latency_count));
+    api::AddMetricSample(&sent, {{"alertmanager", url}}, static_cast<double>(s.sent));
+    api::AddMetricSample(&errors, {{"alertmanager", url}}, static_cast<double>(s.errors));
+    api::AddMetricSample(&latency_sum, {{"alertmanager", url}}, s.latency_seconds_sum);
+    api::AddMetricSample(&latency_count, {{"alertmanager", url}}, static_cast<double>(s.latency_count));
   }
-  auto dropped = Family("vigil_notifications_dropped_total",
+  auto dropped = api::NewMetricFamily("vigil_notifications_dropped_total",
                         "Total number of alerts dropped due to errors when sending to "
                         "Alertmanagers or a full queue.",
                         MetricType::Counter);
-  Add(&dropped, {}, static_cast<double>(st.dropped_total));
-  auto qlen = Family("vigil_notifications_queue_length",
+  api::AddMetricSample(&dropped, {}, static_cast<double>(st.dropped_total));
+  auto qlen = api::NewMetricFamily("vigil_notifications_queue_length",
                      "The number of alert notifications in the queue.", MetricType::Gauge);
-  Add(&qlen, {}, static_cast<double>(st.queue_length));
-  auto qcap = Family("vigil_notifications_queue_capacity", "The capacity of the alert queue.",
+  api::AddMetricSample(&qlen, {}, static_cast<double>(st.queue_length));
+  auto qcap = api::NewMetricFamily("vigil_notifications_queue_capacity", "The capacity of the alert queue.",
                      MetricType::Gauge);
-  Add(&qcap, {}, static_cast<double>(st.queue_capacity));
-  auto discovered = Family("vigil_notifications_alertmanagers_discovered",
+  api::AddMetricSample(&qcap, {}, static_cast<double>(st.queue_capacity));
+  auto discovered = api::NewMetricFamily("vigil_notifications_alertmanagers_discovered",
                            "The number of Alertmanagers discovered and active.",
                            MetricType::Gauge);
-  Add(&discovered, {}, static_cast<double>(st.alertmanagers_discovered));
+  api::AddMetricSample(&discovered, {}, static_cast<double>(st.alertmanagers_discovered));
   std::vector<prometheus::MetricFamily> out = {std::move(sent),        std::move(errors),
                                                std::move(latency_sum), std::move(latency_count),
                                                std::move(dropped),     std::move(qlen),
@@ -222,20 +205,20 @@ std::vector<prometheus::MetricFamily> AlertingService::Metrics() const {
   absl::MutexLock l(&mu_);
   if (router_ != nullptr) {
     const alerting::RouterStats rs = router_->Stats();
-    auto received = Family("vigil_router_alerts_received_total",
+    auto received = api::NewMetricFamily("vigil_router_alerts_received_total",
                            "Alerts received by the built-in router.", MetricType::Counter);
-    Add(&received, {}, static_cast<double>(rs.alerts_received));
-    auto delivered = Family("vigil_router_notifications_total",
+    api::AddMetricSample(&received, {}, static_cast<double>(rs.alerts_received));
+    auto delivered = api::NewMetricFamily("vigil_router_notifications_total",
                             "Notifications delivered by the built-in router, per integration.",
                             MetricType::Counter);
-    auto failed = Family("vigil_router_notifications_failed_total",
+    auto failed = api::NewMetricFamily("vigil_router_notifications_failed_total",
                          "Notifications the built-in router failed to deliver, per integration.",
                          MetricType::Counter);
     for (const auto& [kind, n] : rs.notifications_sent) {
-      Add(&delivered, {{"integration", kind}}, static_cast<double>(n));
+      api::AddMetricSample(&delivered, {{"integration", kind}}, static_cast<double>(n));
     }
     for (const auto& [kind, n] : rs.notifications_failed) {
-      Add(&failed, {{"integration", kind}}, static_cast<double>(n));
+      api::AddMetricSample(&failed, {{"integration", kind}}, static_cast<double>(n));
     }
     out.push_back(std::move(received));
     out.push_back(std::move(delivered));

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "api/http_server.h"
 #include "api/query_api.h"
+#include "api/alerting_api.h"
 #include "api/rule_metrics.h"
 #include "cmd/alerting_service.h"
 #include "api/rules_api.h"
@@ -131,6 +132,7 @@ int RunServe() {
   // Where fired alerts go (Alertmanagers, the built-in router). Guarded by
   // reload_mu; created once the database is open.
   std::unique_ptr<AlertingService> alerting_service;
+  api::AlertingApi alerting_api;
   auto reload = [&]() -> absl::Status {
     absl::MutexLock l(&reload_mu);
     if (FLAGS_config.empty()) {
@@ -150,7 +152,12 @@ int RunServe() {
       }
     }
     if (s.ok() && scraper != nullptr) s = scraper->ApplyConfig(next->scrapes);
-    if (s.ok() && alerting_service != nullptr) s = alerting_service->ApplyConfig(*next);
+    if (s.ok() && alerting_service != nullptr) {
+      // The router may be replaced: the API lets go of it first.
+      alerting_api.SetRouter(nullptr);
+      s = alerting_service->ApplyConfig(*next);
+      alerting_api.SetRouter(alerting_service->router());
+    }
     if (s.ok() && rule_manager != nullptr) {
       rule_manager->Apply(std::move(prepared_rules), next->global.external_labels);
     }
@@ -206,6 +213,7 @@ int RunServe() {
   query_api.RegisterRoutes(&server);
   scrape_api.RegisterRoutes(&server);
   rules_api.RegisterRoutes(&server);
+  alerting_api.RegisterRoutes(&server);
   if (absl::Status s = server.Start(); !s.ok()) {
     LogError("main", "cannot start the HTTP server").Kv("err", s);
     return 1;
@@ -269,6 +277,8 @@ int RunServe() {
         if (absl::Status s = alerting_service->ApplyConfig(cfg); !s.ok()) {
           LogError("main", "cannot apply the alerting configuration").Kv("err", s);
         }
+        alerting_api.SetNotifier(alerting_service->notifier());
+        alerting_api.SetRouter(alerting_service->router());
         AlertingService* as = alerting_service.get();
         ro.notify = [as](std::vector<alerting::Alert> alerts) { as->Send(std::move(alerts)); };
         rule_manager = std::make_unique<rules::RuleManager>(ro);
@@ -323,6 +333,8 @@ int RunServe() {
     rules_api.SetManager(nullptr);
     if (rule_manager != nullptr) rule_manager->Stop();
     rule_manager.reset();
+    alerting_api.SetNotifier(nullptr);
+    alerting_api.SetRouter(nullptr);
     if (alerting_service != nullptr) alerting_service->Stop();
     alerting_service.reset();
   }

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/hash.h"
+#include "base/json.h"
 #include "base/strings.h"
 
 namespace vigil::model {
@@ -231,5 +232,18 @@ LabelsBuilder& LabelsBuilder::Del(absl::string_view name) {
 }
 
 Labels LabelsBuilder::Build() const { return Labels::FromSortedUnchecked(labels_); }
+
+void AppendLabelsJson(const Labels& ls, std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  for (const Label& l : ls) {
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(l.name.view(), out);
+    out->push_back(':');
+    AppendJsonString(l.value.view(), out);
+  }
+  out->push_back('}');
+}
 
 }  // namespace vigil::model

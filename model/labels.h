@@ -79,6 +79,10 @@ class Labels {
   std::vector<Label> labels_;
 };
 
+// Appends `ls` as a JSON object {"name":"value",...} in label order (Go
+// sorts map keys the same way), strings escaped as Go does.
+void AppendLabelsJson(const Labels& ls, std::string* out);
+
 // Incrementally edits a label set (relabeling, rule outputs, ...).
 class LabelsBuilder {
  public:

@@ -396,12 +396,12 @@ run_pass() {
   e1=$(cpu_ticks "$EXPORTER_PID")
   t1=$(date +%s%3N)
   R[$pass,window_ms]=$((t1 - t0))
-  # Prometheus counts missed iterations as scheduled ones too
-  # (iterations_total = done + missed); Vigil counts done ones only.
+  # Both count missed iterations as scheduled ones too
+  # (iterations_total = done + missed).
   R[$pass,prom,missed]=$(($(metric_sum "$prom_port" prometheus_rule_group_iterations_missed_total) - miss0_p))
   R[$pass,prom,iters]=$(($(metric_sum "$prom_port" prometheus_rule_group_iterations_total) - it0_p - R[$pass,prom,missed]))
-  R[$pass,vigil,iters]=$(($(metric_sum "$vigil_port" vigil_rule_group_iterations_total) - it0_v))
   R[$pass,vigil,missed]=$(($(metric_sum "$vigil_port" vigil_rule_group_iterations_missed_total) - miss0_v))
+  R[$pass,vigil,iters]=$(($(metric_sum "$vigil_port" vigil_rule_group_iterations_total) - it0_v - R[$pass,vigil,missed]))
   R[$pass,vigil,cpu]=$(awk -v a="$v0" -v b="$v1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')
   R[$pass,prom,cpu]=$(awk -v a="$p0" -v b="$p1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')
   R[$pass,exporter,cpu]=$(awk -v a="$e0" -v b="$e1" -v t="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / t }')

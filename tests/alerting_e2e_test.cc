@@ -172,7 +172,14 @@ TEST_F(AlertingE2eTest, AlertsReachAlertmanagerAsFromPrometheus) {
   // Later fired `for` (2s) after it became active, not at once.
   EXPECT_GE(StartsAt(am_vigil_port, "Later") - StartsAt(am_vigil_port, "DiskFull"), 1);
 
-  // The notifier's self-metrics and /api/v1/alertmanagers.
+  // /api/v1/alertmanagers as Prometheus's (its URL differs by port only).
+  const std::string jq_ams = "[.data.activeAlertmanagers[].url] | join(\",\")";
+  EXPECT_EQ(JqGet(dir_, vigil_port, "/api/v1/alertmanagers", {}, jq_ams),
+            absl::StrCat("http://127.0.0.1:", am_vigil_port, "/api/v2/alerts"));
+  EXPECT_EQ(JqGet(dir_, prom_port, "/api/v1/alertmanagers", {}, jq_ams),
+            absl::StrCat("http://127.0.0.1:", am_prom_port, "/api/v2/alerts"));
+
+  // The notifier's self-metrics.
   absl::StatusOr<std::string> metrics = HttpGet(vigil_port, "/metrics");
   ASSERT_TRUE(metrics.ok());
   const std::string url = absl::StrCat("http://127.0.0.1:", am_vigil_port, "/api/v2/alerts");
