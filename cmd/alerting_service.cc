@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "alerting/receivers.h"
+#include "rules/notification_template.h"
 #include "api/rule_metrics.h"
 #include "base/logging.h"
 #include "base/status_macros.h"
@@ -79,9 +80,10 @@ absl::Status AlertingService::ApplyConfig(const config::Config& cfg) {
         retry.initial = cfg.notifications_config.retry_initial;
         retry.max = cfg.notifications_config.retry_max;
         alerting::HttpSender* sender = &sender_;
-        ro.factory = [sender, retry](const config::ReceiverConfig& r)
+        alerting::TemplateRenderer render = rules::NotificationTemplateRenderer();
+        ro.factory = [sender, retry, render](const config::ReceiverConfig& r)
             -> absl::StatusOr<std::vector<std::unique_ptr<alerting::Integration>>> {
-          return alerting::BuildIntegrations(r, sender, retry, alerting::TemplateRenderer());
+          return alerting::BuildIntegrations(r, sender, retry, render);
         };
         ASSIGN_OR_RETURN(router_, alerting::Router::Create(cfg.notifications_config, ro));
       }

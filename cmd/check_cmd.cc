@@ -25,6 +25,7 @@
 #include "config/rule_file.h"
 #include "gflags/gflags.h"
 #include "promql/parser/parser.h"
+#include "rules/notification_template.h"
 #include "rules/template.h"
 #include "scrape/relabel.h"
 #include "scrape/target.h"
@@ -180,6 +181,7 @@ absl::Status CheckJob(const config::ScrapeConfig& sc) {
 // its rule_files patterns match.
 absl::StatusOr<std::vector<std::string>> CheckConfig(const std::string& path) {
   ASSIGN_OR_RETURN(config::Config c, config::LoadConfigFile(path));
+  RETURN_IF_ERROR(rules::CheckNotificationTemplates(c));
   std::vector<std::string> rule_files;
   for (const std::string& pattern : c.rule_files) {
     ASSIGN_OR_RETURN(std::vector<std::string> found, Glob(pattern));

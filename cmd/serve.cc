@@ -29,6 +29,7 @@
 #include "config/web_config.h"
 #include "prometheus/gauge.h"
 #include "rules/manager.h"
+#include "rules/notification_template.h"
 #include "scrape/manager.h"
 #include "tsdb/db.h"
 
@@ -68,6 +69,9 @@ int RunServe() {
   config::Config cfg;
   if (!FLAGS_config.empty()) {
     auto loaded = config::LoadConfigFile(FLAGS_config);
+    if (loaded.ok()) {
+      if (absl::Status s = rules::CheckNotificationTemplates(*loaded); !s.ok()) loaded = s;
+    }
     if (!loaded.ok()) {
       LogError("main", "invalid configuration").Kv("err", loaded.status());
       return 2;
@@ -140,6 +144,7 @@ int RunServe() {
     }
     absl::StatusOr<config::Config> next = config::LoadConfigFile(FLAGS_config);
     absl::Status s = next.status();
+    if (s.ok()) s = rules::CheckNotificationTemplates(*next);
     // Rule files are loaded and checked first so that a bad one fails the
     // reload before anything changes.
     std::unique_ptr<rules::RuleManager::Prepared> prepared_rules;

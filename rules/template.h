@@ -39,6 +39,29 @@ struct TemplateData {
   double value = 0;
 };
 
+// One alert as an Alertmanager notification template sees it
+// (Alertmanager's template.Alert).
+struct NotificationTemplateAlert {
+  std::string status;  // "firing" or "resolved"
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  absl::Time starts_at = absl::InfinitePast();  // InfinitePast: Go's zero time.
+  absl::Time ends_at = absl::InfinitePast();
+  std::string generator_url;
+  std::string fingerprint;
+};
+
+// The dot of a notification template (Alertmanager's template.Data).
+struct NotificationTemplateData {
+  std::string receiver;
+  std::string status;  // "firing" if any alert fires, else "resolved".
+  std::vector<NotificationTemplateAlert> alerts;
+  std::map<std::string, std::string> group_labels;
+  std::map<std::string, std::string> common_labels;
+  std::map<std::string, std::string> common_annotations;
+  std::string external_url;
+};
+
 // Environment of an execution.
 struct TemplateEnv {
   // Evaluates an instant query at the rule's evaluation time (`query`
@@ -61,6 +84,19 @@ class Template {
   // prepended, so that error positions count them as Prometheus's do. Parse
   // once and Execute per alert to save ExpandRuleTemplate's parsing.
   static absl::StatusOr<Template> ParseRule(absl::string_view name, absl::string_view text);
+
+  // Parses `text` as a notification template: Alertmanager's functions
+  // (title, toUpper, toLower, trimSpace, join, match, reReplaceAll,
+  // safeHtml, stringSlice) instead of Prometheus's.
+  static absl::StatusOr<Template> ParseNotification(absl::string_view name,
+                                                    absl::string_view text);
+
+  // Renders a template from ParseNotification with `data` as the dot:
+  // .Receiver, .Status, .Alerts (with .Firing and .Resolved), .GroupLabels,
+  // .CommonLabels, .CommonAnnotations (template.KV: .SortedPairs, .Names,
+  // .Values, .Remove), .ExternalURL; each alert .Status, .Labels,
+  // .Annotations, .StartsAt, .EndsAt, .GeneratorURL, .Fingerprint.
+  absl::StatusOr<std::string> ExecuteNotification(const NotificationTemplateData& data) const;
 
   // Renders with `data` as the dot and the $labels/$value/... variables.
   // Errors read like Go's ("template: <name>:<line>:<col>: executing

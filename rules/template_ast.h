@@ -276,10 +276,17 @@ struct StringNode final : Node {
 
 // The templates one text defines: the main one under its name, and those
 // of {{define}} and {{block}}.
+// Which functions a template may call besides text/template's builtins.
+enum class FuncSet : uint8_t {
+  kPrometheus,    // Prometheus 2.42's rule template functions.
+  kAlertmanager,  // Alertmanager's notification template functions.
+};
+
 struct TemplateSet {
   std::string text;        // The parsed text; node positions index it.
   std::string parse_name;  // The name errors cite.
   std::map<std::string, std::unique_ptr<ListNode>> trees;
+  FuncSet funcs = FuncSet::kPrometheus;
 };
 
 }  // namespace vigil::rules::tmpl

@@ -97,6 +97,8 @@ absl::StatusOr<Value> Len(const TemplateEnv&, const Args& a) {
       return Value::Int(v.amap ? static_cast<int64_t>(v.amap->size()) : 0);
     case Type::kQueryResult:
       return Value::Int(v.samples ? static_cast<int64_t>(v.samples->size()) : 0);
+    case Type::kList:
+      return Value::Int(v.list ? static_cast<int64_t>(v.list->items.size()) : 0);
     case Type::kSample:
       if (v.sample == nullptr) return Error("len of nil pointer");
       return Error("len of type template.sample");
@@ -148,6 +150,14 @@ absl::StatusOr<Value> Index(const TemplateEnv&, const Args& a) {
         } else {
           item = Value::Uint8(static_cast<uint8_t>(item.s[static_cast<size_t>(*x)]));
         }
+        break;
+      }
+      case Type::kList: {
+        const int64_t len = item.list ? static_cast<int64_t>(item.list->items.size()) : 0;
+        absl::StatusOr<int64_t> x = IndexArg(index, len);
+        if (!x.ok()) return x.status();
+        if (*x == len) return Error(absl::StrCat("index out of range: ", *x));
+        item = item.list->items[static_cast<size_t>(*x)];
         break;
       }
       case Type::kStringMap:
@@ -492,6 +502,8 @@ absl::string_view ParamTypeName(ParamType t) {
       return "*template.sample";
     case ParamType::kQueryResult:
       return "template.queryResult";
+    case ParamType::kStringSlice:
+      return "[]string";
   }
   return "?";
 }
@@ -503,9 +515,10 @@ const FuncDef* FindBuiltin(absl::string_view name) {
   return nullptr;
 }
 
-const FuncDef* FindFunction(absl::string_view name) {
+const FuncDef* FindFunction(absl::string_view name, FuncSet funcs) {
   if (const FuncDef* f = FindBuiltin(name)) return f;
-  return FindPrometheusFunction(name);
+  return funcs == FuncSet::kAlertmanager ? FindAlertmanagerFunction(name)
+                                         : FindPrometheusFunction(name);
 }
 
 }  // namespace vigil::rules::tmpl

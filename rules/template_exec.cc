@@ -170,6 +170,14 @@ class Executor {
           }
         }
         break;
+      case Type::kList:
+        if (v.list != nullptr) {
+          n = v.list->items.size();
+          for (size_t i = 0; i < n; ++i) {
+            if (!iteration(Value::Int(static_cast<int64_t>(i)), v.list->items[i])) break;
+          }
+        }
+        break;
       case Type::kNil:
         break;  // Nothing to iterate: the else branch.
       default:
@@ -249,7 +257,7 @@ class Executor {
         RETURN_IF_ERROR(NotAFunction(cmd.args, final));
         return EvalPipeline(dot, static_cast<const PipeNode&>(first));
       case NodeType::kVariable:
-        return EvalVariableNode(static_cast<const VariableNode&>(first), cmd.args, final);
+        return EvalVariableNode(dot, static_cast<const VariableNode&>(first), cmd.args, final);
       default:
         break;
     }
@@ -290,7 +298,7 @@ class Executor {
   absl::StatusOr<Value> EvalFieldNode(const Value& dot, const FieldNode& field,
                                       const std::vector<NodePtr>& args, const Value* final) {
     At(field);
-    return EvalFieldChain(dot, field.idents, 0, args, final);
+    return EvalFieldChain(dot, dot, field.idents, 0, args, final);
   }
 
   absl::StatusOr<Value> EvalChainNode(const Value& dot, const ChainNode& chain,
@@ -300,10 +308,11 @@ class Executor {
       return Errorf(absl::StrCat("indirection through explicit nil in ", chain.String()));
     }
     ASSIGN_OR_RETURN(Value v, EvalArgUntyped(dot, *chain.node));
-    return EvalFieldChain(v, chain.fields, 0, args, final);
+    return EvalFieldChain(dot, v, chain.fields, 0, args, final);
   }
 
-  absl::StatusOr<Value> EvalVariableNode(const VariableNode& var, const std::vector<NodePtr>& args,
+  absl::StatusOr<Value> EvalVariableNode(const Value& dot, const VariableNode& var,
+                                         const std::vector<NodePtr>& args,
                                          const Value* final) {
     At(var);
     ASSIGN_OR_RETURN(Value v, VarValue(var.idents[0]));
@@ -311,22 +320,24 @@ class Executor {
       RETURN_IF_ERROR(NotAFunction(args, final));
       return v;
     }
-    return EvalFieldChain(v, var.idents, 1, args, final);
+    return EvalFieldChain(dot, v, var.idents, 1, args, final);
   }
 
   // Evaluates idents[from..] as fields of `receiver`; only the last gets
   // the arguments.
-  absl::StatusOr<Value> EvalFieldChain(Value receiver, const std::vector<std::string>& idents,
+  absl::StatusOr<Value> EvalFieldChain(const Value& dot, Value receiver,
+                                       const std::vector<std::string>& idents,
                                        size_t from, const std::vector<NodePtr>& args,
                                        const Value* final) {
     static const std::vector<NodePtr> kNoArgs;
     for (size_t i = from; i + 1 < idents.size(); ++i) {
-      ASSIGN_OR_RETURN(receiver, EvalField(idents[i], kNoArgs, nullptr, receiver));
+      ASSIGN_OR_RETURN(receiver, EvalField(dot, idents[i], kNoArgs, nullptr, receiver));
     }
-    return EvalField(idents.back(), args, final, receiver);
+    return EvalField(dot, idents.back(), args, final, receiver);
   }
 
-  absl::StatusOr<Value> EvalField(const std::string& name, const std::vector<NodePtr>& args,
+  absl::StatusOr<Value> EvalField(const Value& dot, const std::string& name,
+                                  const std::vector<NodePtr>& args,
                                   const Value* final, const Value& receiver) {
     if (receiver.IsNil() && !receiver.iface) return Value::Nil();
     const std::string typ = StaticTypeName(receiver);
@@ -362,8 +373,34 @@ class Executor {
               std::shared_ptr<const StringMap>(receiver.sample, &receiver.sample->labels));
         }
         return Value::Float(receiver.sample->value);
+      case Type::kStruct:
+      case Type::kList: {
+        const auto* methods =
+            receiver.type == Type::kStruct
+                ? (receiver.st != nullptr ? &receiver.st->methods : nullptr)
+                : (receiver.list != nullptr ? &receiver.list->methods : nullptr);
+        if (methods != nullptr) {
+          for (const auto& [m, v] : *methods) {
+            if (m != name) continue;
+            RETURN_IF_ERROR(NoMethodArgs(name, args, final));
+            return v;
+          }
+        }
+        if (receiver.type == Type::kStruct && receiver.st != nullptr) {
+          for (const auto& [field, v] : receiver.st->fields) {
+            if (field != name) continue;
+            if (has_args) return not_invocable();
+            return v;
+          }
+        }
+        break;
+      }
       case Type::kStringMap:
       case Type::kArgsMap: {
+        if (receiver.kv && (name == "SortedPairs" || name == "Names" || name == "Values" ||
+                            name == "Remove")) {
+          return KvMethod(dot, name, args, final, receiver);
+        }
         if (has_args) return Errorf(absl::StrCat(name, " is not a method but has arguments"));
         if (receiver.type == Type::kStringMap) {
           if (receiver.smap != nullptr) {
@@ -390,6 +427,73 @@ class Executor {
     return Errorf(absl::StrCat("can't evaluate field ", name, " in type ", typ));
   }
 
+  absl::Status NoMethodArgs(const std::string& name, const std::vector<NodePtr>& args,
+                            const Value* final) {
+    const size_t num_in = (args.empty() ? 0 : args.size() - 1) + (final != nullptr ? 1 : 0);
+    if (num_in != 0) {
+      return Errorf(absl::StrCat("wrong number of args for ", name, ": want 0 got ", num_in));
+    }
+    return absl::OkStatus();
+  }
+
+  // Alertmanager's template.KV methods.
+  absl::StatusOr<Value> KvMethod(const Value& dot, const std::string& name,
+                                 const std::vector<NodePtr>& args, const Value* final,
+                                 const Value& receiver) {
+    static const StringMap kEmpty;
+    const StringMap& m = receiver.smap != nullptr ? *receiver.smap : kEmpty;
+    if (name == "Remove") {
+      const size_t num_in = (args.empty() ? 0 : args.size() - 1) + (final != nullptr ? 1 : 0);
+      if (num_in != 1) {
+        return Errorf(absl::StrCat("wrong number of args for ", name, ": want 1 got ", num_in));
+      }
+      Value keys;
+      if (final != nullptr) {
+        ASSIGN_OR_RETURN(keys, ValidateType(*final, ParamType::kStringSlice));
+      } else {
+        ASSIGN_OR_RETURN(keys, EvalArg(dot, ParamType::kStringSlice, *args[1]));
+      }
+      auto out = std::make_shared<StringMap>(m);
+      if (keys.list != nullptr) {
+        for (const Value& k : keys.list->items) out->erase(k.s);
+      }
+      return Value::Kv(std::move(out));
+    }
+    RETURN_IF_ERROR(NoMethodArgs(name, args, final));
+    const Value pairs = SortedPairs(m);
+    if (name == "SortedPairs") return pairs;
+    for (const auto& [method, v] : pairs.list->methods) {
+      if (method == name) return v;
+    }
+    return Value::Nil();  // Not reached: Names and Values are methods of Pairs.
+  }
+
+  // KV.SortedPairs(): alertname first, then the other names sorted; as a
+  // template.Pairs with its Names and Values methods.
+  static Value SortedPairs(const StringMap& m) {
+    std::vector<const std::pair<const std::string, std::string>*> order;
+    order.reserve(m.size());
+    auto alertname = m.find("alertname");
+    if (alertname != m.end()) order.push_back(&*alertname);
+    for (const auto& kv : m) {
+      if (kv.first != "alertname") order.push_back(&kv);
+    }
+    auto pairs = std::make_shared<List>();
+    pairs->type_name = "template.Pairs";
+    std::vector<std::string> names, values;
+    for (const auto* kv : order) {
+      auto pair = std::make_shared<Struct>();
+      pair->type_name = "template.Pair";
+      pair->fields = {{"Name", Value::String(kv->first)}, {"Value", Value::String(kv->second)}};
+      pairs->items.push_back(Value::StructOf(std::move(pair)));
+      names.push_back(kv->first);
+      values.push_back(kv->second);
+    }
+    pairs->methods = {{"Names", Value::StringSlice(std::move(names))},
+                      {"Values", Value::StringSlice(std::move(values))}};
+    return Value::ListOf(std::move(pairs));
+  }
+
   // The few methods of *time.Time that templates use.
   absl::StatusOr<Value> TimeMethod(const std::string& name, const std::vector<NodePtr>& args,
                                    const Value* final, const Value& receiver,
@@ -414,7 +518,7 @@ class Executor {
   absl::StatusOr<Value> EvalFunction(const Value& dot, const IdentifierNode& id, const Node& cmd,
                                      const std::vector<NodePtr>& args, const Value* final) {
     At(id);
-    const FuncDef* def = FindFunction(id.name);
+    const FuncDef* def = FindFunction(id.name, set_.funcs);
     if (def == nullptr)
       return Errorf(absl::StrCat(GoQuote(id.name, false), " is not a defined function"));
     return EvalCall(dot, *def, cmd, args, final);
@@ -529,10 +633,10 @@ class Executor {
         // Go passes the field itself as the only "argument".
         const auto& f = static_cast<const FieldNode&>(n);
         At(f);
-        return EvalFieldChain(dot, f.idents, 0, kNoArgs, nullptr);
+        return EvalFieldChain(dot, dot, f.idents, 0, kNoArgs, nullptr);
       }
       case NodeType::kVariable:
-        return EvalVariableNode(static_cast<const VariableNode&>(n), kNoArgs, nullptr);
+        return EvalVariableNode(dot, static_cast<const VariableNode&>(n), kNoArgs, nullptr);
       case NodeType::kPipe:
         return EvalPipeline(dot, static_cast<const PipeNode&>(n));
       case NodeType::kIdentifier: {
@@ -568,6 +672,8 @@ class Executor {
         return Value::SamplePtr(nullptr);
       case ParamType::kQueryResult:
         return Value::Samples(nullptr);
+      case ParamType::kStringSlice:
+        return Value::ListOf(nullptr);
       case ParamType::kReflect:
         return Value::Nil();
       default:
@@ -596,6 +702,9 @@ class Executor {
         break;
       case ParamType::kQueryResult:
         ok = v.type == Type::kQueryResult;
+        break;
+      case ParamType::kStringSlice:
+        ok = v.type == Type::kList && (v.list == nullptr || v.list->type_name == "[]string");
         break;
     }
     if (!ok) {

@@ -128,6 +128,40 @@ class Printer {
         buf += f.sharp_v ? '}' : ']';
         return;
       }
+      case Type::kList: {
+        const bool nil = v.list == nullptr;
+        if (f.sharp_v) {
+          buf += TypeName(v);
+          if (nil) {
+            buf += "(nil)";
+            return;
+          }
+          buf += '{';
+        } else {
+          buf += '[';
+        }
+        if (!nil) {
+          for (size_t i = 0; i < v.list->items.size(); ++i) {
+            if (i > 0) buf += f.sharp_v ? ", " : " ";
+            PrintValue(v.list->items[i], verb, depth + 1);
+          }
+        }
+        buf += f.sharp_v ? '}' : ']';
+        return;
+      }
+      case Type::kStruct: {
+        if (f.sharp_v) buf += TypeName(v);
+        buf += '{';
+        if (v.st != nullptr) {
+          int i = 0;
+          for (const auto& [name, field] : v.st->fields) {
+            Field(name.c_str(), i++);
+            PrintValue(field, verb, depth + 1);
+          }
+        }
+        buf += '}';
+        return;
+      }
       case Type::kData: {
         const TemplateData& d = *v.data;
         if (f.sharp_v) buf += TypeName(v);
@@ -148,7 +182,9 @@ class Printer {
   }
 
  private:
-  static bool IsPointer(const Value& v) { return v.type == Type::kSample || v.type == Type::kTime; }
+  static bool IsPointer(const Value& v) {
+    return v.type == Type::kSample || (v.type == Type::kTime && !v.by_value);
+  }
 
   // The separator and, for %+v and %#v, the name of struct field `i`.
   void Field(const char* name, int i) {

@@ -544,6 +544,47 @@ absl::StatusOr<Value> SortByLabel(const TemplateEnv&, const Args& a) {
   return Value::Samples(std::move(sorted));
 }
 
+// strings.Join with the arguments swapped, for pipelines.
+absl::StatusOr<Value> Join(const TemplateEnv&, const Args& a) {
+  std::string out;
+  if (a[1].list != nullptr) {
+    for (size_t i = 0; i < a[1].list->items.size(); ++i) {
+      if (i > 0) out += a[0].s;
+      out += a[1].list->items[i].s;
+    }
+  }
+  return Value::String(std::move(out));
+}
+
+absl::StatusOr<Value> StringSliceFn(const TemplateEnv&, const Args& a) {
+  std::vector<std::string> items;
+  items.reserve(a.size());
+  for (const Value& v : a) items.push_back(v.s);
+  return Value::StringSlice(std::move(items));
+}
+
+// strings.TrimSpace: Unicode white space at both ends.
+absl::StatusOr<Value> TrimSpace(const TemplateEnv&, const Args& a) {
+  const std::string& s = a[0].s;
+  size_t begin = 0;
+  size_t end = s.size();
+  while (begin < end) {
+    uint32_t r;
+    const size_t n = DecodeRune(s, begin, &r);
+    if (!IsSpaceRune(r)) break;
+    begin += n;
+  }
+  // The end of the last rune that is not a space.
+  size_t trail = begin;
+  for (size_t i = begin; i < end;) {
+    uint32_t r;
+    const size_t n = DecodeRune(s, i, &r);
+    if (!IsSpaceRune(r)) trail = i + n;
+    i += n;
+  }
+  return Value::String(s.substr(begin, trail - begin));
+}
+
 constexpr ParamType kS = ParamType::kString;
 constexpr ParamType kI = ParamType::kInterface;
 constexpr ParamType kP = ParamType::kSample;
@@ -579,10 +620,32 @@ constexpr FuncDef kFunctions[] = {
     {"value", 1, {kP}, false, false, ValueFn},
 };
 
+constexpr ParamType kL = ParamType::kStringSlice;
+
+// Alertmanager's template.DefaultFuncs (0.25) and trimSpace (0.26).
+constexpr FuncDef kAlertmanagerFunctions[] = {
+    {"join", 2, {kS, kL}, false, false, Join},
+    {"match", 2, {kS, kS}, false, false, Match},
+    {"reReplaceAll", 3, {kS, kS, kS}, false, false, ReReplaceAll},
+    {"safeHtml", 1, {kS}, false, false, SafeHtml},
+    {"stringSlice", 1, {kS}, true, false, StringSliceFn},
+    {"title", 1, {kS}, false, false, Title},
+    {"toLower", 1, {kS}, false, false, ToLower},
+    {"toUpper", 1, {kS}, false, false, ToUpper},
+    {"trimSpace", 1, {kS}, false, false, TrimSpace},
+};
+
 }  // namespace
 
 const FuncDef* FindPrometheusFunction(absl::string_view name) {
   for (const FuncDef& f : kFunctions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+const FuncDef* FindAlertmanagerFunction(absl::string_view name) {
+  for (const FuncDef& f : kAlertmanagerFunctions) {
     if (f.name == name) return &f;
   }
   return nullptr;

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "rules/template.h"
+#include "rules/template_ast.h"
 #include "rules/template_value.h"
 
 namespace vigil::rules::tmpl {
@@ -20,6 +21,7 @@ enum class ParamType {
   kReflect,      // reflect.Value (the builtins): any value, never nil
   kSample,       // *template.sample
   kQueryResult,  // template.queryResult
+  kStringSlice,  // []string
 };
 
 // Go's name of a parameter type, for "wrong type" errors.
@@ -38,13 +40,15 @@ struct FuncDef {
   FuncImpl impl;
 };
 
-// The function called `name`, or null.
-const FuncDef* FindFunction(absl::string_view name);
+// The function called `name` in `funcs`, or null.
+const FuncDef* FindFunction(absl::string_view name, FuncSet funcs);
 
 // The text/template builtins (template_builtins.cc) and Prometheus's
 // functions (template_funcs.cc).
 const FuncDef* FindBuiltin(absl::string_view name);
 const FuncDef* FindPrometheusFunction(absl::string_view name);
+// Alertmanager 0.25's notification template functions (template_funcs.cc).
+const FuncDef* FindAlertmanagerFunction(absl::string_view name);
 
 }  // namespace vigil::rules::tmpl
 

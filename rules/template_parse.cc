@@ -474,7 +474,7 @@ class Parser {
     const Token& t = NextNonSpace();
     switch (t.type) {
       case Tok::kIdentifier:
-        if (FindFunction(t.val) == nullptr) {
+        if (FindFunction(t.val, set_->funcs) == nullptr) {
           return Errorf(absl::StrCat("function ", GoQuote(t.val, false), " not defined"));
         }
         return std::make_unique<IdentifierNode>(t.pos, t.val);
@@ -527,8 +527,10 @@ class Parser {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TemplateSet>> ParseTemplateSet(
-    absl::string_view name, absl::string_view text, const std::vector<std::string>& predeclared) {
+    absl::string_view name, absl::string_view text, const std::vector<std::string>& predeclared,
+    FuncSet funcs) {
   auto set = std::make_unique<TemplateSet>();
+  set->funcs = funcs;
   set->text = std::string(text);
   set->parse_name = std::string(name);
   Parser parser(Lex(set->text), set.get());

@@ -68,7 +68,8 @@ std::vector<Token> Lex(absl::string_view text);
 // of the main template without being declared. Errors read
 // "template: <name>:<line>: <what>".
 absl::StatusOr<std::unique_ptr<TemplateSet>> ParseTemplateSet(
-    absl::string_view name, absl::string_view text, const std::vector<std::string>& predeclared);
+    absl::string_view name, absl::string_view text, const std::vector<std::string>& predeclared,
+    FuncSet funcs = FuncSet::kPrometheus);
 
 }  // namespace vigil::rules::tmpl
 

@@ -1,5 +1,8 @@
 #include "rules/template_value.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace vigil::rules::tmpl {
@@ -21,7 +24,7 @@ std::string TypeName(const Value& v) {
     case Type::kHtml:
       return "template.HTML";
     case Type::kStringMap:
-      return "map[string]string";
+      return v.kv ? "template.KV" : "map[string]string";
     case Type::kArgsMap:
       return "map[string]interface {}";
     case Type::kSample:
@@ -32,7 +35,11 @@ std::string TypeName(const Value& v) {
       return "struct { Labels map[string]string; ExternalLabels map[string]string; "
              "ExternalURL string; Value float64 }";
     case Type::kTime:
-      return "*time.Time";
+      return v.by_value ? "time.Time" : "*time.Time";
+    case Type::kStruct:
+      return v.st != nullptr ? v.st->type_name : "struct {}";
+    case Type::kList:
+      return v.list != nullptr ? v.list->type_name : "[]string";
   }
   return "?";
 }
@@ -65,12 +72,28 @@ bool IsTrue(const Value& v) {
       return true;
     case Type::kTime:
       return true;
+    case Type::kStruct:
+      return true;
+    case Type::kList:
+      return v.list != nullptr && !v.list->items.empty();
   }
   return false;
 }
 
+Value Value::StringSlice(std::vector<std::string> items) {
+  auto l = std::make_shared<List>();
+  l->type_name = "[]string";
+  l->items.reserve(items.size());
+  for (std::string& s : items) l->items.push_back(Value::String(std::move(s)));
+  return ListOf(std::move(l));
+}
+
 std::string GoTimeString(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E*S +0000 UTC", t, absl::UTCTimeZone());
+  // Go pads the year to four digits ("0001"); %Y does not.
+  const int64_t year = absl::ToCivilYear(t, absl::UTCTimeZone()).year();
+  std::string rest = absl::FormatTime("-%m-%d %H:%M:%E*S +0000 UTC", t, absl::UTCTimeZone());
+  if (year >= 0 && year < 1000) return absl::StrFormat("%04d%s", year, rest);
+  return absl::StrCat(year, rest);
 }
 
 }  // namespace vigil::rules::tmpl

@@ -28,6 +28,9 @@ struct Value;
 using ArgsMap = std::map<std::string, Value>;
 using SampleList = std::vector<std::shared_ptr<const Sample>>;
 
+struct Struct;
+struct List;
+
 // The Go type of a value.
 enum class Type : uint8_t {
   kNil,          // No value (Go's invalid reflect.Value) or a nil interface{}.
@@ -42,7 +45,9 @@ enum class Type : uint8_t {
   kSample,       // *template.sample (may be a nil pointer)
   kQueryResult,  // template.queryResult ([]*sample)
   kData,         // the rule template's dot (an anonymous struct)
-  kTime,         // *time.Time (from toTime)
+  kTime,         // *time.Time (from toTime); time.Time when `by_value`
+  kStruct,       // a struct of notification template data
+  kList,         // a slice of notification template data
 };
 
 // A dynamically typed value. Cheap to copy: aggregates are shared and
@@ -63,6 +68,13 @@ struct Value {
   std::shared_ptr<const Sample> sample;       // kSample; null for nil.
   std::shared_ptr<const SampleList> samples;  // kQueryResult; null for nil.
   std::shared_ptr<const TemplateData> data;   // kData
+  std::shared_ptr<const Struct> st;           // kStruct
+  std::shared_ptr<const List> list;           // kList
+  // kStringMap: Alertmanager's template.KV (map[string]string with the
+  // methods SortedPairs, Names, Values and Remove).
+  bool kv = false;
+  // kTime: a time.Time held by value (Alertmanager's StartsAt, EndsAt).
+  bool by_value = false;
 
   static Value Nil() { return Value(); }
   static Value NilInterface() {
@@ -142,6 +154,26 @@ struct Value {
     v.time = t;
     return v;
   }
+  static Value StructOf(std::shared_ptr<const Struct> s) {
+    Value v;
+    v.type = Type::kStruct;
+    v.st = std::move(s);
+    return v;
+  }
+  static Value ListOf(std::shared_ptr<const List> l) {
+    Value v;
+    v.type = Type::kList;
+    v.list = std::move(l);
+    return v;
+  }
+  // A []string.
+  static Value StringSlice(std::vector<std::string> items);
+  // Alertmanager's template.KV.
+  static Value Kv(std::shared_ptr<const StringMap> m) {
+    Value v = Map(std::move(m));
+    v.kv = true;
+    return v;
+  }
 
   bool IsNil() const { return type == Type::kNil; }
   bool IsStringKind() const { return type == Type::kString || type == Type::kHtml; }
@@ -152,6 +184,23 @@ struct Value {
     v.iface = false;
     return v;
   }
+};
+
+// A Go struct value (Alertmanager's template.Data, template.Alert,
+// template.Pair): its exported fields in declaration order, and the results
+// of its argument-less methods (which Go looks up before fields).
+struct Struct {
+  std::string type_name;  // "template.Alert"
+  std::vector<std::pair<std::string, Value>> fields;
+  std::vector<std::pair<std::string, Value>> methods;
+};
+
+// A Go slice ([]string, template.Alerts, template.Pairs) and the results of
+// its argument-less methods (Alerts.Firing, Pairs.Names, ...).
+struct List {
+  std::string type_name;  // "[]string", "template.Alerts"
+  std::vector<Value> items;
+  std::vector<std::pair<std::string, Value>> methods;
 };
 
 // Go's name of the value's dynamic type ("float64", "map[string]string",
