@@ -22,6 +22,7 @@
 #include "api/http_server.h"
 #include "base/file.h"
 #include "gtest/gtest.h"
+#include "tests/http_sink.h"
 #include "tests/prometheus_api.h"
 
 namespace vigil {
@@ -35,67 +36,8 @@ using testing::MissingBinaries;
 
 const absl::Time kStart = absl::FromUnixMillis(1700000000250);
 
-// A local HTTP endpoint that answers each POST as `respond` says and
-// records what it received.
-class Sink {
- public:
-  struct Received {
-    std::string body;
-    std::string content_type;
-    std::string token;  // X-Token header.
-    absl::Time at;
-  };
-  using Responder = std::function<void(int index, api::HttpResponse* resp)>;
-
-  explicit Sink(Responder respond) : respond_(std::move(respond)) {
-    api::HttpServerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.worker_threads = 4;
-    server_ = std::make_unique<api::HttpServer>(o);
-    server_->Handle("POST", "/hook", [this](const api::HttpRequest& req, api::HttpResponse* r) {
-      int index;
-      {
-        absl::MutexLock l(&mu_);
-        index = static_cast<int>(received_.size());
-        received_.push_back(Received{req.body, std::string(req.Header("content-type")),
-                                     std::string(req.Header("x-token")), absl::Now()});
-      }
-      respond_(index, r);
-    });
-    EXPECT_TRUE(server_->Start().ok());
-  }
-  ~Sink() {
-    release_.Notify();
-    server_->Shutdown(absl::Seconds(1));
-  }
-
-  std::string url() const { return absl::StrCat("http://127.0.0.1:", server_->port(), "/hook"); }
-  std::vector<Received> received() {
-    absl::MutexLock l(&mu_);
-    return received_;
-  }
-  size_t count() {
-    absl::MutexLock l(&mu_);
-    return received_.size();
-  }
-  // For a responder that hangs: blocks until the sink is destroyed (at most
-  // `max`).
-  void Hang(absl::Duration max) { release_.WaitForNotificationWithTimeout(max); }
-
- private:
-  Responder respond_;
-  std::unique_ptr<api::HttpServer> server_;
-  absl::Notification release_;
-  absl::Mutex mu_;
-  std::vector<Received> received_ ABSL_GUARDED_BY(mu_);
-};
-
-Sink::Responder Statuses(std::vector<int> codes) {
-  return [codes](int i, api::HttpResponse* r) {
-    r->status = i < static_cast<int>(codes.size()) ? codes[i] : 200;
-    r->body = absl::StrCat("status ", r->status);
-  };
-}
+using testing::Sink;
+using testing::Statuses;
 
 Alert MakeAlert(std::initializer_list<std::pair<absl::string_view, absl::string_view>> labels,
                 bool resolved, absl::Time now) {
