@@ -326,6 +326,35 @@ TEST_F(CheckConfigTest, UsageErrors) {
   EXPECT_EQ(RunIn(dir_, VIGIL_BINARY, "check nosuch x.yml").code, 2);
 }
 
+// Chat templates of the notifications section are parsed at load; errors
+// give the file and the line of the chat config.
+TEST_F(CheckConfigTest, ChatTemplateErrors) {
+  const std::string good = Write("chat_good.yml", R"(notifications:
+  route: {receiver: chat}
+  receivers:
+    - name: chat
+      chat_configs:
+        - url: http://127.0.0.1:1/hook
+          title: '{{ .Status | toUpper }} {{ .GroupLabels.SortedPairs.Values | join " " }}'
+)");
+  Result ok = Vigil(good);
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  const std::string bad = Write("chat_bad.yml", R"(notifications:
+  route: {receiver: chat}
+  receivers:
+    - name: chat
+      chat_configs:
+        - url: http://127.0.0.1:1/hook
+          text: '{{ humanize 1 }}'
+)");
+  Result v = Vigil(bad);
+  EXPECT_EQ(v.code, 1);
+  EXPECT_EQ(v.err,
+            "  FAILED: chat_bad.yml:6: receiver \"chat\": chat_configs text template: "
+            "template: notification:1: function \"humanize\" not defined\n")
+      << v.err;
+}
+
 // Where Vigil is stricter than Prometheus 2.42, on purpose: these load in
 // Prometheus but would fail at scrape time or use what Vigil lacks.
 TEST_F(CheckConfigTest, KnownStricterThanPrometheus) {
