@@ -15,17 +15,21 @@ namespace vigil::promql {
 namespace internal {
 
 bool SeriesBuilder::Add(const model::Labels& metric, int64_t t, double v) {
+  auto append = [&](size_t i) {
+    if (!out_[i].points.empty() && out_[i].points.back().t == t) return false;
+    out_[i].points.push_back(Point{t, v});
+    ++points_;
+    last_ = i;
+    return true;
+  };
+  if (last_ < out_.size() && out_[last_].metric == metric) return append(last_);
   const uint64_t h = metric.Hash();
   std::vector<size_t>& slots = index_[h];
   for (size_t i : slots) {
-    if (out_[i].metric == metric) {
-      if (!out_[i].points.empty() && out_[i].points.back().t == t) return false;
-      out_[i].points.push_back(Point{t, v});
-      ++points_;
-      return true;
-    }
+    if (out_[i].metric == metric) return append(i);
   }
   slots.push_back(out_.size());
+  last_ = out_.size();
   out_.push_back(Series{metric, {Point{t, v}}});
   ++points_;
   return true;

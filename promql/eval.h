@@ -47,6 +47,9 @@ class SeriesBuilder {
   absl::flat_hash_map<uint64_t, std::vector<size_t>> index_;
   Matrix out_;
   size_t points_ = 0;
+  // The series added to last: callers mostly add a series' points in a
+  // row, and comparing labels is cheaper than hashing them.
+  size_t last_ = static_cast<size_t>(-1);
 };
 
 // Walks a step-aligned Matrix step by step: At(t) lists the series with a

@@ -16,7 +16,6 @@ namespace vigil::promql::internal {
 namespace {
 
 struct Group {
-  model::Labels metric;
   double value = 0;
   double mean = 0;
   double count = 0;
@@ -78,14 +77,35 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     g.metric = lb.Build();
     return g;
   };
-  absl::flat_hash_map<const Series*, SeriesGroup> groups_of;
+  // Groups get small integer ids, so that the per-step work indexes vectors
+  // instead of hashing keys. Every series' group is known up front except
+  // for count_values, whose groups depend on the value at each step.
+  absl::flat_hash_map<std::string, size_t> gid_by_key;
+  std::vector<model::Labels> group_metric;
+  auto gid_for = [&](SeriesGroup sg) {
+    auto [it, fresh] = gid_by_key.try_emplace(std::move(sg.key), group_metric.size());
+    if (fresh) group_metric.push_back(std::move(sg.metric));
+    return it->second;
+  };
+  std::vector<size_t> gid_of_series;
   if (a.op != AggregateOp::kCountValues) {
-    for (const Series& s : in.matrix) groups_of.emplace(&s, group_of(s.metric));
+    gid_of_series.reserve(in.matrix.size());
+    for (const Series& s : in.matrix) gid_of_series.push_back(gid_for(group_of(s.metric)));
   }
+  const bool selects = a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk;
 
   StepCursor cursor(in.matrix);
   std::vector<StepCursor::Entry> entries;
-  SeriesBuilder builder;
+  SeriesBuilder builder;  // topk and bottomk: their output keeps input labels.
+  // The other aggregations output one series per group, with distinct
+  // labels: appended directly.
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  Matrix grouped;
+  std::vector<size_t> out_of_group;
+  int64_t grouped_points = 0;
+  std::vector<Group> groups;
+  std::vector<int64_t> stamp;  // The step at which each group was last reset.
+  std::vector<size_t> order;   // Groups in the order first seen at this step.
   EvalResult out;
   out.type = ValueType::kVector;
   for (int64_t i = 0; i < n; ++i) {
@@ -95,10 +115,9 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     const double p = a.param != nullptr && param.type == ValueType::kScalar
                          ? param.matrix[0].points[i].v
                          : 0;
-    std::vector<std::string> order;
-    absl::flat_hash_map<std::string, Group> groups;
+    order.clear();
     int64_t k = 0;
-    if (a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk) {
+    if (selects) {
       // Prometheus's bounds: the float64 neighbours inside int64's range.
       if (!(p <= 9223372036854774784.0 && p >= -9223372036854775808.0)) {
         std::string msg = "Scalar value ";
@@ -109,23 +128,28 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
       if (k < 1) continue;
     }
     for (const StepCursor::Entry& e : entries) {
-      SeriesGroup counted;
+      size_t gid;
       if (a.op == AggregateOp::kCountValues) {
-        counted = group_of(
-            model::LabelsBuilder(e.series->metric).Set(param.str, FormatFloatF(e.v)).Build());
+        gid = gid_for(group_of(
+            model::LabelsBuilder(e.series->metric).Set(param.str, FormatFloatF(e.v)).Build()));
+      } else {
+        gid = gid_of_series[static_cast<size_t>(e.series - in.matrix.data())];
       }
-      const SeriesGroup& sg =
-          a.op == AggregateOp::kCountValues ? counted : groups_of.at(e.series);
-      const std::string& key = sg.key;
-      auto [it, fresh] = groups.try_emplace(key);
-      Group& g = it->second;
+      if (gid >= groups.size()) {
+        groups.resize(group_metric.size());
+        stamp.resize(group_metric.size(), -1);
+        out_of_group.resize(group_metric.size(), kNone);
+      }
+      Group& g = groups[gid];
       const double v = e.v;
-      if (fresh) {
-        order.push_back(key);
-        g.metric = sg.metric;
+      if (stamp[gid] != i) {
+        stamp[gid] = i;
+        order.push_back(gid);
         g.value = v;
         g.mean = v;
         g.count = 1;
+        g.values.clear();
+        g.heap.clear();
         switch (a.op) {
           case AggregateOp::kStddev:
           case AggregateOp::kStdvar: g.value = 0; break;
@@ -168,8 +192,8 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
         case AggregateOp::kBottomk: g.heap.emplace_back(v, e.series); break;
       }
     }
-    for (const std::string& key : order) {
-      Group& g = groups[key];
+    for (const size_t gid : order) {
+      Group& g = groups[gid];
       double v = 0;
       switch (a.op) {
         case AggregateOp::kSum:
@@ -203,11 +227,19 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
           continue;
         }
       }
-      if (!builder.Add(g.metric, t, v)) {
-        return absl::FailedPreconditionError(
-            "vector cannot contain metrics with the same labelset");
+      size_t& idx = out_of_group[gid];
+      if (idx == kNone) {
+        idx = grouped.size();
+        grouped.push_back(Series{group_metric[gid], {}});
       }
+      grouped[idx].points.push_back(Point{t, v});
+      ++grouped_points;
     }
+  }
+  if (!selects) {
+    RETURN_IF_ERROR(Charge(grouped_points));
+    out.matrix = std::move(grouped);
+    return out;
   }
   RETURN_IF_ERROR(Charge(static_cast<int64_t>(builder.NumPoints())));
   out.matrix = builder.Take();

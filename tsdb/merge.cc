@@ -13,17 +13,29 @@ namespace {
 class MergeSampleIterator final : public SampleIterator {
  public:
   explicit MergeSampleIterator(std::vector<std::unique_ptr<SampleIterator>> its)
-      : its_(std::move(its)), valid_(its_.size(), false) {}
+      : its_(std::move(its)), valid_(its_.size(), false), ts_(its_.size(), kMaxT) {}
 
   bool Next() override {
     if (!started_) {
       started_ = true;
-      for (size_t i = 0; i < its_.size(); ++i) valid_[i] = its_[i]->Next();
-    } else {
-      // Advance every iterator sitting at the current timestamp.
-      for (size_t i = 0; i < its_.size(); ++i) {
-        if (valid_[i] && its_[i]->AtT() == t_) valid_[i] = its_[i]->Next();
+      for (size_t i = 0; i < its_.size(); ++i) Load(i, its_[i]->Next());
+      return Pick();
+    }
+    if (cur_ < 0) return false;
+    if (t_ < next_other_) {
+      // No other child is at t_ (blocks rarely overlap): only the current
+      // one moves, and stays current while it is before every other.
+      const auto c = static_cast<size_t>(cur_);
+      Load(c, its_[c]->Next());
+      if (valid_[c] && ts_[c] < next_other_) {
+        t_ = ts_[c];
+        return true;
       }
+      return Pick();
+    }
+    // Advance every iterator sitting at the current timestamp.
+    for (size_t i = 0; i < its_.size(); ++i) {
+      if (valid_[i] && ts_[i] == t_) Load(i, its_[i]->Next());
     }
     return Pick();
   }
@@ -31,12 +43,12 @@ class MergeSampleIterator final : public SampleIterator {
   bool Seek(int64_t t) override {
     if (!started_) {
       started_ = true;
-      for (size_t i = 0; i < its_.size(); ++i) valid_[i] = its_[i]->Seek(t);
+      for (size_t i = 0; i < its_.size(); ++i) Load(i, its_[i]->Seek(t));
       return Pick();
     }
     if (cur_ >= 0 && t_ >= t) return true;
     for (size_t i = 0; i < its_.size(); ++i) {
-      if (valid_[i] && its_[i]->AtT() < t) valid_[i] = its_[i]->Seek(t);
+      if (valid_[i] && ts_[i] < t) Load(i, its_[i]->Seek(t));
     }
     return Pick();
   }
@@ -51,13 +63,26 @@ class MergeSampleIterator final : public SampleIterator {
   }
 
  private:
-  // Chooses the iterator with the smallest timestamp (the first on ties).
+  static constexpr int64_t kMaxT = std::numeric_limits<int64_t>::max();
+
+  void Load(size_t i, bool ok) {
+    valid_[i] = ok;
+    ts_[i] = ok ? its_[i]->AtT() : kMaxT;
+  }
+
+  // Chooses the iterator with the smallest timestamp (the first on ties),
+  // and notes the smallest timestamp among the others.
   bool Pick() {
     cur_ = -1;
+    next_other_ = kMaxT;
     for (size_t i = 0; i < its_.size(); ++i) {
-      if (valid_[i] && (cur_ < 0 || its_[i]->AtT() < t_)) {
+      if (!valid_[i]) continue;
+      if (cur_ < 0 || ts_[i] < t_) {
+        if (cur_ >= 0) next_other_ = t_;
         cur_ = static_cast<int>(i);
-        t_ = its_[i]->AtT();
+        t_ = ts_[i];
+      } else if (ts_[i] < next_other_) {
+        next_other_ = ts_[i];
       }
     }
     return cur_ >= 0;
@@ -65,9 +90,13 @@ class MergeSampleIterator final : public SampleIterator {
 
   std::vector<std::unique_ptr<SampleIterator>> its_;
   std::vector<bool> valid_;
+  std::vector<int64_t> ts_;  // Each child's timestamp while valid.
   bool started_ = false;
   int cur_ = -1;
   int64_t t_ = std::numeric_limits<int64_t>::min();
+  // The smallest timestamp of the valid children other than cur_ (kMaxT if
+  // none); equal to t_ when another child is at t_ too.
+  int64_t next_other_ = kMaxT;
 };
 
 // The series the merged set is positioned at: the current series of every

@@ -3,6 +3,8 @@
 #include <map>
 #include <random>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tsdb/head/head.h"
@@ -125,6 +127,78 @@ TEST(MergeTest, EqualTimestampsTakeTheFirstSource) {
   EXPECT_EQ(it->AtV(), 1.0);
   EXPECT_FALSE(it->Next());
   EXPECT_FALSE(set->Next());
+}
+
+// A SampleIterator over a vector, for driving the merge directly.
+class VectorIterator final : public SampleIterator {
+ public:
+  explicit VectorIterator(std::vector<std::pair<int64_t, double>> s) : s_(std::move(s)) {}
+  bool Next() override { return ++i_ < s_.size(); }
+  bool Seek(int64_t t) override {
+    if (i_ == static_cast<size_t>(-1)) i_ = 0;
+    while (i_ < s_.size() && s_[i_].first < t) ++i_;
+    return i_ < s_.size();
+  }
+  int64_t AtT() const override { return s_[i_].first; }
+  double AtV() const override { return s_[i_].second; }
+  absl::Status Err() const override { return absl::OkStatus(); }
+
+ private:
+  std::vector<std::pair<int64_t, double>> s_;
+  size_t i_ = static_cast<size_t>(-1);
+};
+
+// Adjacent, overlapping and tied sources, walked with Next alone and with
+// Seek mixed in, against the union computed by brute force (the first
+// source wins ties).
+TEST(MergeTest, SampleIteratorMatchesBruteForce) {
+  using Samples = std::vector<std::pair<int64_t, double>>;
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    const int num_sources = 1 + static_cast<int>(rng() % 4);
+    std::vector<Samples> sources(num_sources);
+    std::map<int64_t, double> want;
+    for (int k = 0; k < num_sources; ++k) {
+      // Adjacent ranges (as blocks are) in odd rounds, overlapping in even.
+      int64_t t = round % 2 ? k * 250 : static_cast<int64_t>(rng() % 150);
+      const int n = static_cast<int>(rng() % 60);
+      for (int i = 0; i < n; ++i) {
+        t += 1 + static_cast<int64_t>(rng() % 4);
+        const double v = k * 1e6 + static_cast<double>(t);
+        sources[k].emplace_back(t, v);
+        want.emplace(t, v);  // Keeps the first source's value.
+      }
+    }
+    auto merged = [&] {
+      std::vector<std::unique_ptr<SampleIterator>> its;
+      for (const Samples& s : sources) its.push_back(std::make_unique<VectorIterator>(s));
+      return NewMergeSampleIterator(std::move(its));
+    };
+    // Next alone: exactly the union.
+    auto it = merged();
+    Samples got;
+    while (it->Next()) got.emplace_back(it->AtT(), it->AtV());
+    EXPECT_EQ(got, Samples(want.begin(), want.end())) << "round " << round;
+    // Next and Seek: each position is the first wanted sample at or after
+    // the target.
+    it = merged();
+    auto w = want.begin();
+    bool ok = it->Next();
+    while (ok) {
+      ASSERT_NE(w, want.end()) << "round " << round;
+      ASSERT_EQ(it->AtT(), w->first) << "round " << round;
+      ASSERT_EQ(it->AtV(), w->second) << "round " << round;
+      if (rng() % 4 == 0) {
+        const int64_t target = it->AtT() + static_cast<int64_t>(rng() % 20);
+        while (w != want.end() && w->first < target) ++w;
+        ok = it->Seek(target);
+      } else {
+        ++w;
+        ok = it->Next();
+      }
+    }
+    EXPECT_EQ(w, want.end()) << "round " << round;
+  }
 }
 
 }  // namespace
