@@ -222,9 +222,22 @@ std::vector<prometheus::MetricFamily> AlertingService::Metrics() const {
     for (const auto& [kind, n] : rs.notifications_failed) {
       api::AddMetricSample(&failed, {{"integration", kind}}, static_cast<double>(n));
     }
+    // Counted at each flush an alert is left out of.
+    auto silenced = api::NewMetricFamily(
+        "vigil_router_alerts_silenced_total",
+        "Alerts left out of a notification because a silence matched them.",
+        MetricType::Counter);
+    api::AddMetricSample(&silenced, {}, static_cast<double>(rs.alerts_silenced));
+    auto inhibited = api::NewMetricFamily(
+        "vigil_router_alerts_inhibited_total",
+        "Alerts left out of a notification because an inhibition rule muted them.",
+        MetricType::Counter);
+    api::AddMetricSample(&inhibited, {}, static_cast<double>(rs.alerts_inhibited));
     out.push_back(std::move(received));
     out.push_back(std::move(delivered));
     out.push_back(std::move(failed));
+    out.push_back(std::move(silenced));
+    out.push_back(std::move(inhibited));
   }
   return out;
 }

@@ -82,6 +82,9 @@ DEFINE_string(rules_alert_for_grace_period, "10m",
               "with a shorter 'for' are not restored.");
 DEFINE_string(rules_alert_resend_delay, "1m",
               "Minimum time before a firing alert is sent to Alertmanagers again.");
+DEFINE_int64(alertmanager_notification_queue_capacity, 10000,
+             "The capacity of the queue for alerts waiting to be sent to Alertmanagers; "
+             "when full, the oldest are dropped (and counted).");
 DEFINE_string(log_level, "info", "Log level: debug, info, warn, error.");
 DEFINE_string(log_format, "logfmt", "Log format: logfmt or json.");
 
@@ -259,6 +262,13 @@ absl::StatusOr<RuleFlags> RuleFlagsFromFlags(int listen_port) {
                                                            FLAGS_rules_alert_for_grace_period));
   ASSIGN_OR_RETURN(f.resend_delay, PositiveDurationFlag("rules_alert_resend_delay",
                                                        FLAGS_rules_alert_resend_delay));
+  if (FLAGS_alertmanager_notification_queue_capacity < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--alertmanager_notification_queue_capacity: want at least 1, got ",
+                     FLAGS_alertmanager_notification_queue_capacity));
+  }
+  f.notification_queue_capacity =
+      static_cast<size_t>(FLAGS_alertmanager_notification_queue_capacity);
   f.external_url = FLAGS_web_external_url;
   if (f.external_url.empty()) {
     char host[256] = {};

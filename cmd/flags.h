@@ -48,6 +48,7 @@ struct RuleFlags {
   absl::Duration for_grace_period;
   absl::Duration resend_delay;
   std::string external_url;
+  size_t notification_queue_capacity = 10000;
 };
 absl::StatusOr<RuleFlags> RuleFlagsFromFlags(int listen_port);
 

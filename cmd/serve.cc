@@ -278,6 +278,7 @@ int RunServe() {
         AlertingServiceOptions ao;
         ao.data_dir = tsdb_opts->dir;
         ao.external_url = rule_flags->external_url;
+        ao.queue_capacity = rule_flags->notification_queue_capacity;
         alerting_service = std::make_unique<AlertingService>(ao);
         if (absl::Status s = alerting_service->ApplyConfig(cfg); !s.ok()) {
           LogError("main", "cannot apply the alerting configuration").Kv("err", s);

@@ -589,6 +589,7 @@ TEST_F(NotificationsE2eTest, PageInhibitsWarningUntilResolved) {
   std::vector<Sink::Received> hooks = sink.Got("/webhook");
   ASSERT_EQ(hooks.size(), 1u);
   EXPECT_EQ(Instances(hooks[0].body), "api-2");  // api-1's warning is inhibited.
+  EXPECT_GE(Metric("vigil_router_alerts_inhibited_total").value_or(0), 1);
   EXPECT_EQ(J(sink.Got("/pager")[0].body, ".payload.custom_details.alerts[0].labels.instance"),
             "api-1");
 
@@ -641,6 +642,7 @@ TEST_F(NotificationsE2eTest, SilenceMutesUntilExpired) {
   EXPECT_FALSE(WaitFor([&] { return sink.Got("/webhook").size() > 1; }, absl::Milliseconds(2500)))
       << J(sink.Got("/webhook").back().body, ".");
 
+  EXPECT_GE(Metric("vigil_router_alerts_silenced_total").value_or(0), 1);
   EXPECT_EQ(J(Call("DELETE", "/api/v1/silence/" + id), ".status"), "success");
   EXPECT_EQ(Api("/api/v1/silence/" + id, ".data.status.state"), "expired");
   ASSERT_TRUE(WaitFor([&] { return sink.Got("/webhook").size() >= 2; }));
