@@ -20,7 +20,7 @@ struct Group {
   double mean = 0;
   double count = 0;
   std::vector<double> values;                             // quantile
-  std::vector<std::pair<double, const Series*>> heap;     // topk/bottomk
+  std::vector<std::pair<double, const Series*>> heap;     // topk/bottomk (a Go heap)
 };
 
 // strconv.FormatFloat(v, 'f', -1, 64).
@@ -30,6 +30,59 @@ std::string FormatFloatF(double v) {
   char buf[400];
   auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
   return std::string(buf, r.ptr);
+}
+
+// topk and bottomk select as Prometheus 2.42 does, with Go's container/heap
+// over its vectorByValueHeap (topk: the smallest value on top) or
+// vectorByReverseValueHeap (bottomk: the largest on top); NaN sorts first
+// in both. Which of several equal values survive depends on the heap's
+// shape, so the algorithm is followed step by step.
+using HeapEntry = std::pair<double, const Series*>;
+
+bool HeapLess(const std::vector<HeapEntry>& h, size_t i, size_t j, bool top) {
+  if (std::isnan(h[i].first)) return true;
+  return top ? h[i].first < h[j].first : h[i].first > h[j].first;
+}
+
+void HeapUp(std::vector<HeapEntry>* h, size_t j, bool top) {
+  while (j > 0) {
+    const size_t i = (j - 1) / 2;
+    if (!HeapLess(*h, j, i, top)) break;
+    std::swap((*h)[i], (*h)[j]);
+    j = i;
+  }
+}
+
+bool HeapDown(std::vector<HeapEntry>* h, size_t i0, bool top) {
+  const size_t n = h->size();
+  size_t i = i0;
+  for (;;) {
+    const size_t j1 = 2 * i + 1;
+    if (j1 >= n) break;
+    size_t j = j1;
+    if (j1 + 1 < n && HeapLess(*h, j1 + 1, j1, top)) j = j1 + 1;
+    if (!HeapLess(*h, j, i, top)) break;
+    std::swap((*h)[i], (*h)[j]);
+    i = j;
+  }
+  return i > i0;
+}
+
+// One more sample for a group's heap of at most k entries: Prometheus
+// 2.42 pops the top (swap with the last, sift down, drop the last) and
+// pushes the newcomer (append, sift up) when the heap is full and the
+// newcomer beats the top, or the top is NaN.
+void HeapOffer(std::vector<HeapEntry>* h, HeapEntry e, int64_t k, bool top) {
+  if (static_cast<int64_t>(h->size()) >= k) {
+    const double root = (*h)[0].first;
+    const bool replace = (top ? root < e.first : root > e.first) || std::isnan(root);
+    if (!replace) return;
+    std::swap((*h)[0], h->back());
+    h->pop_back();
+    HeapDown(h, 0, top);
+  }
+  h->push_back(e);
+  HeapUp(h, h->size() - 1, top);
 }
 
 bool ValidLabelName(absl::string_view s) {
@@ -189,7 +242,9 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
         }
         case AggregateOp::kQuantile: g.values.push_back(v); break;
         case AggregateOp::kTopk:
-        case AggregateOp::kBottomk: g.heap.emplace_back(v, e.series); break;
+        case AggregateOp::kBottomk:
+          HeapOffer(&g.heap, HeapEntry(v, e.series), k, a.op == AggregateOp::kTopk);
+          break;
       }
     }
     for (const size_t gid : order) {
@@ -209,15 +264,15 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
         case AggregateOp::kTopk:
         case AggregateOp::kBottomk: {
           const bool top = a.op == AggregateOp::kTopk;
-          // Stable selection as Prometheus's heap: NaN loses to numbers.
-          auto better = [top](const std::pair<double, const Series*>& x,
-                              const std::pair<double, const Series*>& y) {
+          // Prometheus sorts the heap in reverse (best first, NaN last);
+          // equal values keep the heap's order here, where Go's unstable
+          // sort may not (only instant queries show the order).
+          auto better = [top](const HeapEntry& x, const HeapEntry& y) {
             if (std::isnan(x.first)) return false;
             if (std::isnan(y.first)) return true;
             return top ? x.first > y.first : x.first < y.first;
           };
           std::stable_sort(g.heap.begin(), g.heap.end(), better);
-          if (static_cast<int64_t>(g.heap.size()) > k) g.heap.resize(static_cast<size_t>(k));
           for (const auto& [hv, s] : g.heap) {
             if (!builder.Add(s->metric, t, hv)) {
               return absl::FailedPreconditionError(

@@ -151,6 +151,14 @@ std::vector<std::string> Queries(int64_t at_ms) {
     q.push_back(absl::StrCat("sum by (job) (rate(", s, "[5m]))"));
     q.push_back(absl::StrCat("sum without (instance) (rate(", s, "[5m]))"));
   }
+  // Many equal values: which survive depends on Prometheus's heap. (Only
+  // over range-vector functions, whose output keeps the selector's order:
+  // Prometheus 2.42 assembles other nested results from a Go map, so their
+  // order, and the winners among equal values, vary from run to run.)
+  q.push_back("topk(2, max_over_time(up[5m]))");
+  q.push_back("bottomk(3, max_over_time(up[5m]))");
+  q.push_back("topk(3, changes(http_requests_total[2m]))");
+  q.push_back("bottomk(2, resets(http_requests_total[30m]))");
   for (const std::string& s : gauges) {
     q.push_back(s);
     q.push_back(s + " offset 7m");
