@@ -77,6 +77,13 @@ void Success(HttpResponse* r, absl::string_view data) {
   r->body = absl::StrCat("{\"status\":\"success\",\"data\":", data, "}");
 }
 
+void SuccessEnvelope(HttpResponse* r, std::string body) {
+  r->status = 200;
+  r->content_type = "application/json";
+  body.push_back('}');
+  r->body = std::move(body);
+}
+
 void Error(HttpResponse* r, int code, absl::string_view type, absl::string_view msg) {
   r->status = code;
   r->content_type = "application/json";

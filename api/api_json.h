@@ -41,6 +41,12 @@ inline void AppendLabels(const model::Labels& ls, std::string* out) {
 
 // 200 {"status":"success","data":<data>}.
 void Success(HttpResponse* r, absl::string_view data);
+
+// For large answers, built in place without copying: start the body with
+// kSuccessPrefix, append the data, then call SuccessEnvelope, which closes
+// the envelope and moves the body into `r`.
+inline constexpr absl::string_view kSuccessPrefix = "{\"status\":\"success\",\"data\":";
+void SuccessEnvelope(HttpResponse* r, std::string body);
 // {"status":"error","errorType":type,"error":msg} with status `code`.
 void Error(HttpResponse* r, int code, absl::string_view type, absl::string_view msg);
 // 400 bad_data.

@@ -294,7 +294,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         resp->body = GzipCompress(resp->body);
         resp->headers.emplace_back("Content-Encoding", "gzip");
       }
-      asio::post(self->stream_.get_executor(), [self, resp] { self->Write(*resp); });
+      asio::post(self->stream_.get_executor(), [self, resp] { self->Write(resp.get()); });
     });
   }
 
@@ -329,10 +329,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     r.SetError(status, message);
     keep_alive_ = false;  // After a framing error the stream cannot be trusted.
     if (status == 404 || status == 405) keep_alive_ = parser_->get().keep_alive();
-    Write(r);
+    Write(&r);
   }
 
-  void Write(const HttpResponse& r) {
+  // Sends `r`, moving its body out (bodies can be tens of MB).
+  void Write(HttpResponse* rp) {
+    HttpResponse& r = *rp;
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(r.status));
@@ -342,7 +344,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     for (const auto& [k, v] : r.headers) res_.set(k, v);
     res_.keep_alive(keep_alive_);
-    if (r.status != 204 && r.status != 304) res_.body() = r.body;
+    if (r.status != 204 && r.status != 304) res_.body() = std::move(r.body);
     res_.prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(ToChrono(srv_->opts.write_timeout));
     http::async_write(

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -26,8 +27,38 @@
 namespace vigil::api {
 namespace {
 
+// [<t>,"<v>"]: formatted on the stack (range answers have millions).
 void AppendPoint(const promql::Point& p, std::string* out) {
-  absl::StrAppend(out, "[", FormatJsonTimestamp(p.t), ",\"", FormatJsonValue(p.v), "\"]");
+  char buf[128];
+  char* w = buf;
+  char* const end = buf + sizeof(buf);
+  *w++ = '[';
+  uint64_t t = static_cast<uint64_t>(p.t);
+  if (p.t < 0) {
+    *w++ = '-';
+    t = static_cast<uint64_t>(-(p.t + 1)) + 1;
+  }
+  w = std::to_chars(w, end, t / 1000).ptr;
+  if (const uint64_t frac = t % 1000; frac != 0) {
+    *w++ = '.';
+    if (frac < 100) *w++ = '0';
+    if (frac < 10) *w++ = '0';
+    w = std::to_chars(w, end, frac).ptr;
+  }
+  *w++ = ',';
+  *w++ = '"';
+  const double a = std::fabs(p.v);
+  if (std::isfinite(p.v) && (a == 0 || (a >= 1e-6 && a < 1e21))) {
+    // What FormatJsonValue does for the common range, without its string.
+    w = std::to_chars(w, end - 2, p.v, std::chars_format::fixed).ptr;
+  } else {
+    const std::string v = FormatJsonValue(p.v);
+    std::memcpy(w, v.data(), v.size());  // At most 24 characters.
+    w += v.size();
+  }
+  *w++ = '"';
+  *w++ = ']';
+  out->append(buf, static_cast<size_t>(w - buf));
 }
 
 std::string InvalidParam(absl::string_view param, absl::string_view msg) {
@@ -368,7 +399,15 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {
     --running_;
   }
   if (!v.ok()) return QueryError(r, v.status());
-  std::string d = "{\"resultType\":";
+  std::string d(kSuccessPrefix);
+  if (v->type == promql::ValueType::kMatrix) {
+    size_t points = 0;
+    for (const promql::Series& s : v->matrix) points += s.points.size();
+    // About 30 bytes a point and 100 a series, so the answer is not copied
+    // while it grows.
+    d.reserve(points * 30 + v->matrix.size() * 100 + 64);
+  }
+  d.append("{\"resultType\":");
   switch (v->type) {
     case promql::ValueType::kScalar:
       d.append("\"scalar\",\"result\":");
@@ -413,7 +452,7 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {
     }
   }
   d.push_back('}');
-  Success(r, d);
+  SuccessEnvelope(r, std::move(d));
 }
 
 void QueryApi::Series(const HttpRequest& req, HttpResponse* r) {
