@@ -54,11 +54,20 @@ absl::StatusOr<Matcher> Matcher::Create(MatchType type, absl::string_view name,
                        std::none_of(alts.begin(), alts.end(), [](const std::string& a) {
                          return HasRegexMeta(a);
                        });
+    std::vector<std::string> parts = absl::StrSplit(value, ".*");
+    // Literal pieces without newlines: a match then has no newline at all.
+    bool glob = parts.size() > 1 &&
+                std::none_of(parts.begin(), parts.end(), [](const std::string& p) {
+                  return HasRegexMeta(p) || absl::StrContains(p, '\n');
+                });
     if (all_literal) {
       m.kind_ = Kind::kSet;
       std::sort(alts.begin(), alts.end());
       alts.erase(std::unique(alts.begin(), alts.end()), alts.end());
       m.set_ = std::move(alts);
+    } else if (glob) {
+      m.kind_ = Kind::kGlob;
+      m.set_ = std::move(parts);
     } else {
       m.kind_ = Kind::kRegex;
     }
@@ -84,10 +93,30 @@ bool Matcher::MatchesPositive(absl::string_view v) const {
       return v.find('\n') == absl::string_view::npos;
     case Kind::kNonEmpty:
       return !v.empty() && v.find('\n') == absl::string_view::npos;
+    case Kind::kGlob:
+      return MatchesGlob(v);
     case Kind::kRegex:
       return RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re_);
   }
   return false;
+}
+
+bool Matcher::MatchesGlob(absl::string_view v) const {
+  // ".*" matches any run of characters but newlines; leftmost placement of
+  // each middle piece is enough for "*"-only globs.
+  const std::string& first = set_.front();
+  const std::string& last = set_.back();
+  if (v.size() < first.size() + last.size() || !absl::StartsWith(v, first) ||
+      !absl::EndsWith(v, last) || v.find('\n') != absl::string_view::npos) {
+    return false;
+  }
+  absl::string_view mid = v.substr(first.size(), v.size() - first.size() - last.size());
+  for (size_t i = 1; i + 1 < set_.size(); ++i) {
+    const size_t at = mid.find(set_[i]);
+    if (at == absl::string_view::npos) return false;
+    mid.remove_prefix(at + set_[i].size());
+  }
+  return true;
 }
 
 Matcher Matcher::Inverse() const {

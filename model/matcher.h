@@ -56,9 +56,12 @@ class Matcher {
   std::string ToString() const;
 
  private:
-  enum class Kind { kLiteral, kSet, kPrefix, kAny, kNonEmpty, kRegex };
+  // kGlob: literals joined by ".*" (e.g. "1.*5", ".*err.*"); set_ holds the
+  // literals, first and last possibly empty.
+  enum class Kind { kLiteral, kSet, kPrefix, kAny, kNonEmpty, kGlob, kRegex };
   Matcher() = default;
   bool MatchesPositive(absl::string_view v) const;
+  bool MatchesGlob(absl::string_view v) const;
 
   MatchType type_ = MatchType::kEqual;
   Kind kind_ = Kind::kLiteral;

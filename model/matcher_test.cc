@@ -37,9 +37,12 @@ TEST(MatcherTest, FastPathsAgreeWithRegex) {
     const char* prefix;
   } cases[] = {{"foo", true, ""},   {"a|b|c", true, ""}, {"foo.*", false, "foo"},
                {".*", false, ""},   {".+", false, ""},   {"a|", true, ""},
-               {"a.b", false, ""},  {"(a|b)c", false, ""}};
+               {"a.b", false, ""},  {"(a|b)c", false, ""}, {"1.*5", false, ""},
+               {".*o.*", false, ""}, {"f.*o.*r", false, ""}, {"a.*a", false, ""},
+               {".*b", false, ""},  {"a.*.*c", false, ""}, {"o.*o.*o", false, ""}};
   const char* inputs[] = {"", "a", "b", "c", "foo", "foobar", "fo", "a\nb",
-                          "foo\nbar", "axb", "ac", "bc", "d"};
+                          "foo\nbar", "axb", "ac", "bc", "d", "15", "105", "1\n5",
+                          "5", "1", "aa", "aba", "ooo", "oo", "oxoxo", "abc"};
   for (const auto& c : cases) {
     Matcher m = M(MatchType::kRegexMatch, c.re);
     EXPECT_EQ(m.SetMatches() != nullptr, c.has_set) << c.re;

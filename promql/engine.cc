@@ -45,6 +45,11 @@ void StepCursor::At(int64_t t, std::vector<Entry>* out) {
   }
 }
 
+const Expr& Unparen(const Expr& e) {
+  if (const auto* p = std::get_if<ParenExpr>(&e.node)) return Unparen(*p->expr);
+  return e;
+}
+
 model::Labels DropMetricName(const model::Labels& ls) {
   if (!ls.Has(model::kMetricName)) return ls;
   return model::LabelsBuilder(ls).Del(model::kMetricName).Build();

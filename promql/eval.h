@@ -11,9 +11,10 @@
 #ifndef VIGIL_PROMQL_EVAL_H_
 #define VIGIL_PROMQL_EVAL_H_
 
-#include <functional>
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -111,6 +112,17 @@ class Evaluator {
   absl::StatusOr<EvalResult> EvalBinary(const BinaryExpr& b);
   absl::StatusOr<EvalResult> EvalAggregate(const AggregateExpr& a);
   absl::StatusOr<EvalResult> EvalCall(const Call& c, const Expr& whole);
+  // For a call of a function over a range vector (other than
+  // absent_over_time): evaluates it one input series at a time and hands
+  // `emit` each output series (labels, then its points at the steps),
+  // valid until emit returns. Output labels are distinct when
+  // DistinctRangeCallLabels(c) holds.
+  using EmitSeries =
+      std::function<absl::Status(const model::Labels&, std::span<const Point>)>;
+  absl::Status RangeCallEach(const Call& c, const EmitSeries& emit);
+  // True when RangeCallEach(c) applies and its output series cannot share
+  // labels (the function keeps the metric name, or the selector fixes it).
+  static bool DistinctRangeCallLabels(const Call& c);
 
   // The vector at every step of a vector selector; with `timestamps`,
   // values are the samples' timestamps in seconds (for timestamp()).
@@ -142,6 +154,9 @@ class Evaluator {
   int64_t query_start_, query_end_;
   Evaluator* parent_ = nullptr;  // For subqueries: samples are charged up.
 };
+
+// `e` without enclosing parentheses.
+const Expr& Unparen(const Expr& e);
 
 // Label helpers shared by the evaluators.
 model::Labels DropMetricName(const model::Labels& ls);

@@ -15,10 +15,68 @@
 namespace vigil::promql::internal {
 namespace {
 
-struct Group {
+// The running state of sum avg count min max group stddev stdvar
+// count_values for one group at one step, updated as Prometheus 2.42 does.
+struct Acc {
   double value = 0;
   double mean = 0;
-  double count = 0;
+  double count = 0;  // At least 1 once started.
+};
+
+// The group's first sample at the step.
+void AccStart(AggregateOp op, Acc* g, double v) {
+  g->value = v;
+  g->mean = v;
+  g->count = 1;
+  if (op == AggregateOp::kStddev || op == AggregateOp::kStdvar) g->value = 0;
+}
+
+// Each further sample, in input order.
+void AccAdd(AggregateOp op, Acc* g, double v) {
+  switch (op) {
+    case AggregateOp::kSum: g->value += v; break;
+    case AggregateOp::kAvg:
+      g->count++;
+      if (std::isinf(g->mean)) {
+        if (std::isinf(v) && (g->mean > 0) == (v > 0)) break;
+        if (!std::isinf(v) && !std::isnan(v)) break;
+      }
+      g->mean += v / g->count - g->mean / g->count;
+      break;
+    case AggregateOp::kCount:
+    case AggregateOp::kCountValues: g->count++; break;
+    case AggregateOp::kMax:
+      if (g->value < v || std::isnan(g->value)) g->value = v;
+      break;
+    case AggregateOp::kMin:
+      if (g->value > v || std::isnan(g->value)) g->value = v;
+      break;
+    case AggregateOp::kStddev:
+    case AggregateOp::kStdvar: {
+      g->count++;
+      const double delta = v - g->mean;
+      g->mean += delta / g->count;
+      g->value += delta * (v - g->mean);
+      break;
+    }
+    default: break;  // group; quantile, topk and bottomk keep their own.
+  }
+}
+
+double AccResult(AggregateOp op, const Acc& g) {
+  switch (op) {
+    case AggregateOp::kAvg: return g.mean;
+    case AggregateOp::kGroup: return 1;
+    case AggregateOp::kCount:
+    case AggregateOp::kCountValues: return g.count;
+    case AggregateOp::kStdvar: return g.value / g.count;
+    case AggregateOp::kStddev: return std::sqrt(g.value / g.count);
+    default: return g.value;  // sum min max
+  }
+}
+
+struct Group {
+  Acc acc;
   std::vector<double> values;                             // quantile
   std::vector<std::pair<double, const Series*>> heap;     // topk/bottomk (a Go heap)
 };
@@ -85,6 +143,21 @@ void HeapOffer(std::vector<HeapEntry>* h, HeapEntry e, int64_t k, bool top) {
   HeapUp(h, h->size() - 1, top);
 }
 
+// Aggregations whose groups fold one value at a time into a fixed state.
+bool Fusable(AggregateOp op) {
+  switch (op) {
+    case AggregateOp::kSum:
+    case AggregateOp::kAvg:
+    case AggregateOp::kCount:
+    case AggregateOp::kMin:
+    case AggregateOp::kMax:
+    case AggregateOp::kGroup:
+    case AggregateOp::kStddev:
+    case AggregateOp::kStdvar: return true;
+    default: return false;
+  }
+}
+
 bool ValidLabelName(absl::string_view s) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -106,7 +179,6 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
   if (a.op == AggregateOp::kCountValues && !ValidLabelName(param.str)) {
     return absl::FailedPreconditionError(absl::StrCat("invalid label name \"", param.str, "\""));
   }
-  ASSIGN_OR_RETURN(EvalResult in, Eval(*a.expr));
   const int64_t n = NumSteps();
   // Per input series: its group key and the group's labels.
   struct SeriesGroup {
@@ -140,6 +212,67 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     if (fresh) group_metric.push_back(std::move(sg.metric));
     return it->second;
   };
+  if (const auto* call = std::get_if<Call>(&Unparen(*a.expr).node);
+      call != nullptr && Fusable(a.op) && DistinctRangeCallLabels(*call)) {
+    // sum by (job) (rate(x[5m])) and the like: each series of the call is
+    // folded into its group's steps as it comes, without holding the call's
+    // whole output. Per group and step, values arrive in the same (input
+    // series) order as step by step, so the arithmetic is the same.
+    struct Fold {
+      std::vector<Acc> steps;  // count == 0: no sample at that step.
+      int64_t first_step;      // Where the group first has a sample, and
+      size_t first_series;     // the first input series there: the
+                               // step-by-step order of the groups.
+    };
+    std::vector<Fold> folds;
+    size_t series_index = 0;
+    RETURN_IF_ERROR(RangeCallEach(
+        *call, [&](const model::Labels& metric, std::span<const Point> points) -> absl::Status {
+          const size_t gid = gid_for(group_of(metric));
+          if (gid == folds.size()) {
+            RETURN_IF_ERROR(Charge(n));
+            folds.push_back(Fold{std::vector<Acc>(static_cast<size_t>(n)), n, 0});
+          }
+          Fold& f = folds[gid];
+          for (const Point& p : points) {
+            const int64_t i = (p.t - start_) / interval_;
+            Acc& acc = f.steps[static_cast<size_t>(i)];
+            if (acc.count == 0) {
+              AccStart(a.op, &acc, p.v);
+            } else {
+              AccAdd(a.op, &acc, p.v);
+            }
+          }
+          const int64_t i0 = (points.front().t - start_) / interval_;
+          if (i0 < f.first_step) {
+            f.first_step = i0;
+            f.first_series = series_index;
+          }
+          ++series_index;
+          return absl::OkStatus();
+        }));
+    std::vector<size_t> gids(folds.size());
+    for (size_t g = 0; g < gids.size(); ++g) gids[g] = g;
+    std::sort(gids.begin(), gids.end(), [&](size_t x, size_t y) {
+      return std::pair(folds[x].first_step, folds[x].first_series) <
+             std::pair(folds[y].first_step, folds[y].first_series);
+    });
+    EvalResult out;
+    out.type = ValueType::kVector;
+    for (const size_t gid : gids) {
+      Series s{group_metric[gid], {}};
+      const std::vector<Acc>& steps = folds[gid].steps;
+      for (int64_t i = 0; i < n; ++i) {
+        const Acc& acc = steps[static_cast<size_t>(i)];
+        if (acc.count != 0) s.points.push_back(Point{StepTime(i), AccResult(a.op, acc)});
+      }
+      out.matrix.push_back(std::move(s));
+      folds[gid].steps = {};
+    }
+    return out;
+  }
+
+  ASSIGN_OR_RETURN(EvalResult in, Eval(*a.expr));
   std::vector<size_t> gid_of_series;
   if (a.op != AggregateOp::kCountValues) {
     gid_of_series.reserve(in.matrix.size());
@@ -198,68 +331,25 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
       if (stamp[gid] != i) {
         stamp[gid] = i;
         order.push_back(gid);
-        g.value = v;
-        g.mean = v;
-        g.count = 1;
+        AccStart(a.op, &g.acc, v);
         g.values.clear();
         g.heap.clear();
-        switch (a.op) {
-          case AggregateOp::kStddev:
-          case AggregateOp::kStdvar: g.value = 0; break;
-          case AggregateOp::kQuantile: g.values.push_back(v); break;
-          case AggregateOp::kTopk:
-          case AggregateOp::kBottomk: g.heap.emplace_back(v, e.series); break;
-          default: break;
-        }
+        if (a.op == AggregateOp::kQuantile) g.values.push_back(v);
+        if (selects) g.heap.emplace_back(v, e.series);
         continue;
       }
-      switch (a.op) {
-        case AggregateOp::kSum: g.value += v; break;
-        case AggregateOp::kAvg:
-          g.count++;
-          if (std::isinf(g.mean)) {
-            if (std::isinf(v) && (g.mean > 0) == (v > 0)) break;
-            if (!std::isinf(v) && !std::isnan(v)) break;
-          }
-          g.mean += v / g.count - g.mean / g.count;
-          break;
-        case AggregateOp::kGroup: break;
-        case AggregateOp::kCount:
-        case AggregateOp::kCountValues: g.count++; break;
-        case AggregateOp::kMax:
-          if (g.value < v || std::isnan(g.value)) g.value = v;
-          break;
-        case AggregateOp::kMin:
-          if (g.value > v || std::isnan(g.value)) g.value = v;
-          break;
-        case AggregateOp::kStddev:
-        case AggregateOp::kStdvar: {
-          g.count++;
-          const double delta = v - g.mean;
-          g.mean += delta / g.count;
-          g.value += delta * (v - g.mean);
-          break;
-        }
-        case AggregateOp::kQuantile: g.values.push_back(v); break;
-        case AggregateOp::kTopk:
-        case AggregateOp::kBottomk:
-          HeapOffer(&g.heap, HeapEntry(v, e.series), k, a.op == AggregateOp::kTopk);
-          break;
+      if (a.op == AggregateOp::kQuantile) {
+        g.values.push_back(v);
+      } else if (selects) {
+        HeapOffer(&g.heap, HeapEntry(v, e.series), k, a.op == AggregateOp::kTopk);
+      } else {
+        AccAdd(a.op, &g.acc, v);
       }
     }
     for (const size_t gid : order) {
       Group& g = groups[gid];
-      double v = 0;
+      double v = AccResult(a.op, g.acc);
       switch (a.op) {
-        case AggregateOp::kSum:
-        case AggregateOp::kMax:
-        case AggregateOp::kMin: v = g.value; break;
-        case AggregateOp::kAvg: v = g.mean; break;
-        case AggregateOp::kGroup: v = 1; break;
-        case AggregateOp::kCount:
-        case AggregateOp::kCountValues: v = g.count; break;
-        case AggregateOp::kStdvar: v = g.value / g.count; break;
-        case AggregateOp::kStddev: v = std::sqrt(g.value / g.count); break;
         case AggregateOp::kQuantile: v = Quantile(p, &g.values); break;
         case AggregateOp::kTopk:
         case AggregateOp::kBottomk: {
@@ -281,6 +371,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
           }
           continue;
         }
+        default: break;
       }
       size_t& idx = out_of_group[gid];
       if (idx == kNone) {

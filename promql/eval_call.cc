@@ -23,11 +23,6 @@ namespace {
 const absl::Status kDuplicateLabelset =
     absl::FailedPreconditionError("vector cannot contain metrics with the same labelset");
 
-const Expr& Unparen(const Expr& e) {
-  if (const auto* p = std::get_if<ParenExpr>(&e.node)) return Unparen(*p->expr);
-  return e;
-}
-
 // Go's math.Max / math.Min: NaN wins.
 double GoMax(double a, double b) {
   if (std::isnan(a) || std::isnan(b)) return std::nan("");
@@ -159,6 +154,83 @@ model::Labels AbsentLabels(const Expr& arg) {
 
 }  // namespace
 
+bool Evaluator::DistinctRangeCallLabels(const Call& c) {
+  const std::string_view name = c.func->name;
+  if (name == "absent_over_time") return false;
+  const Expr* range = nullptr;
+  for (const ExprPtr& a : c.args) {
+    if (TypeOf(*a) == ValueType::kMatrix) range = a.get();
+  }
+  if (range == nullptr || LookupRangeFunction(name) == nullptr) return false;
+  // Series from storage have distinct labels; dropping the name keeps them
+  // distinct when the selector allows only one name.
+  const auto* ms = std::get_if<MatrixSelector>(&Unparen(*range).node);
+  if (ms == nullptr) return false;
+  if (name == "last_over_time") return true;
+  const auto& vs = std::get<VectorSelector>(ms->vector_selector->node);
+  return std::any_of(vs.matchers.begin(), vs.matchers.end(), [](const model::Matcher& m) {
+    return m.name() == model::kMetricName && m.type() == model::MatchType::kEqual;
+  });
+}
+
+absl::Status Evaluator::RangeCallEach(const Call& c, const EmitSeries& emit) {
+  const std::string_view name = c.func->name;
+  const int64_t n = NumSteps();
+  int matrix_arg = -1;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (TypeOf(*c.args[i]) == ValueType::kMatrix) matrix_arg = static_cast<int>(i);
+  }
+  RangeFunction fn = LookupRangeFunction(name);
+  if (matrix_arg < 0 || fn == nullptr || name == "absent_over_time") {
+    return absl::UnimplementedError(absl::StrCat("function ", std::string(name)));
+  }
+  std::vector<EvalResult> scalars;
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (static_cast<int>(i) == matrix_arg) continue;
+    ASSIGN_OR_RETURN(EvalResult r, Eval(*c.args[i]));
+    scalars.push_back(std::move(r));
+  }
+  const bool keep_name = name == "last_over_time";
+  std::vector<double> args(scalars.size());
+  std::vector<Point> outp;
+  RangeInput in;
+  // One series at a time: its window points are dropped once its steps
+  // are computed.
+  return EvalRangeEach(*c.args[matrix_arg], &in, [&](Series&& s) -> absl::Status {
+    const model::Labels metric = keep_name ? s.metric : DropMetricName(s.metric);
+    outp.clear();
+    size_t lo = 0, hi = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t maxt = in.window_end[i], mint = maxt - in.range_ms;
+      if (i > 0 && maxt < in.window_end[i - 1]) lo = hi = 0;
+      while (lo < s.points.size() && s.points[lo].t < mint) ++lo;
+      if (hi < lo) hi = lo;
+      while (hi < s.points.size() && s.points[hi].t <= maxt) ++hi;
+      if (hi == lo) continue;
+      for (size_t k = 0; k < scalars.size(); ++k) args[k] = scalars[k].matrix[0].points[i].v;
+      if (name == "holt_winters") {
+        if (!(args[0] > 0 && args[0] < 1)) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", args[0]));
+        }
+        if (!(args[1] > 0 && args[1] < 1)) {
+          return absl::FailedPreconditionError(absl::StrFormat(
+              "invalid trend factor. Expected: 0 < tf < 1, got: %f", args[1]));
+        }
+      }
+      RangeContext ctx;
+      ctx.eval_t = StepTime(i);
+      ctx.range_start = mint;
+      ctx.range_end = maxt;
+      ctx.args = args;
+      std::optional<double> v = fn(std::span<const Point>(s.points.data() + lo, hi - lo), ctx);
+      if (v.has_value()) outp.push_back(Point{StepTime(i), *v});
+    }
+    if (outp.empty()) return absl::OkStatus();
+    return emit(metric, outp);
+  });
+}
+
 absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole) {
   (void)whole;
   const std::string_view name = c.func->name;
@@ -185,15 +257,9 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
     if (TypeOf(*c.args[i]) == ValueType::kMatrix) matrix_arg = static_cast<int>(i);
   }
   if (matrix_arg >= 0) {
-    std::vector<EvalResult> scalars;
-    for (size_t i = 0; i < c.args.size(); ++i) {
-      if (static_cast<int>(i) == matrix_arg) continue;
-      ASSIGN_OR_RETURN(EvalResult r, Eval(*c.args[i]));
-      scalars.push_back(std::move(r));
-    }
     out.type = ValueType::kVector;
-    RangeInput in;
     if (name == "absent_over_time") {
+      RangeInput in;
       const model::Labels labels = AbsentLabels(*c.args[matrix_arg]);
       std::vector<bool> any(static_cast<size_t>(n), false);
       RETURN_IF_ERROR(EvalRangeEach(*c.args[matrix_arg], &in, [&](Series&& s) -> absl::Status {
@@ -211,48 +277,13 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
       out.matrix = builder.Take();
       return out;
     }
-    RangeFunction fn = LookupRangeFunction(name);
-    if (fn == nullptr) {
-      return absl::UnimplementedError(absl::StrCat("function ", std::string(name)));
-    }
-    const bool keep_name = name == "last_over_time";
-    std::vector<double> args(scalars.size());
-    // One series at a time: its window points are dropped once its steps
-    // are computed.
-    RETURN_IF_ERROR(EvalRangeEach(*c.args[matrix_arg], &in, [&](Series&& s) -> absl::Status {
-      const model::Labels metric = keep_name ? s.metric : DropMetricName(s.metric);
-      size_t lo = 0, hi = 0;
-      for (int64_t i = 0; i < n; ++i) {
-        const int64_t maxt = in.window_end[i], mint = maxt - in.range_ms;
-        if (i > 0 && maxt < in.window_end[i - 1]) lo = hi = 0;
-        while (lo < s.points.size() && s.points[lo].t < mint) ++lo;
-        if (hi < lo) hi = lo;
-        while (hi < s.points.size() && s.points[hi].t <= maxt) ++hi;
-        if (hi == lo) continue;
-        for (size_t k = 0; k < scalars.size(); ++k) args[k] = scalars[k].matrix[0].points[i].v;
-        if (name == "holt_winters") {
-          if (!(args[0] > 0 && args[0] < 1)) {
-            return absl::FailedPreconditionError(absl::StrFormat(
-                "invalid smoothing factor. Expected: 0 < sf < 1, got: %f", args[0]));
+    RETURN_IF_ERROR(RangeCallEach(
+        c, [&](const model::Labels& metric, std::span<const Point> points) -> absl::Status {
+          for (const Point& p : points) {
+            if (!builder.Add(metric, p.t, p.v)) return kDuplicateLabelset;
           }
-          if (!(args[1] > 0 && args[1] < 1)) {
-            return absl::FailedPreconditionError(absl::StrFormat(
-                "invalid trend factor. Expected: 0 < tf < 1, got: %f", args[1]));
-          }
-        }
-        RangeContext ctx;
-        ctx.eval_t = StepTime(i);
-        ctx.range_start = mint;
-        ctx.range_end = maxt;
-        ctx.args = args;
-        std::optional<double> v =
-            fn(std::span<const Point>(s.points.data() + lo, hi - lo), ctx);
-        if (!v.has_value()) continue;
-        if (!builder.Add(metric, StepTime(i), *v)) return kDuplicateLabelset;
-        RETURN_IF_ERROR(Charge(1));
-      }
-      return absl::OkStatus();
-    }));
+          return Charge(static_cast<int64_t>(points.size()));
+        }));
     out.matrix = builder.Take();
     return out;
   }
