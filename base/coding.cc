@@ -17,14 +17,6 @@ const uint8_t* DecodeUvarint(const uint8_t* p, const uint8_t* end,
   return nullptr;
 }
 
-uint8_t Decoder::Byte() {
-  if (remaining() < 1) {
-    Fail();
-    return 0;
-  }
-  return *p_++;
-}
-
 uint16_t Decoder::BE16() {
   if (remaining() < 2) {
     Fail();
@@ -32,16 +24,6 @@ uint16_t Decoder::BE16() {
   }
   uint16_t v = GetBE16(p_);
   p_ += 2;
-  return v;
-}
-
-uint32_t Decoder::BE32() {
-  if (remaining() < 4) {
-    Fail();
-    return 0;
-  }
-  uint32_t v = GetBE32(p_);
-  p_ += 4;
   return v;
 }
 
@@ -55,7 +37,7 @@ uint64_t Decoder::BE64() {
   return v;
 }
 
-uint64_t Decoder::Uvarint() {
+uint64_t Decoder::SlowUvarint() {
   uint64_t v = 0;
   const uint8_t* next = DecodeUvarint(p_, end_, &v);
   if (next == nullptr) {
@@ -64,22 +46,6 @@ uint64_t Decoder::Uvarint() {
   }
   p_ = next;
   return v;
-}
-
-absl::string_view Decoder::Bytes(size_t n) {
-  if (remaining() < n) {
-    Fail();
-    return {};
-  }
-  absl::string_view s(reinterpret_cast<const char*>(p_), n);
-  p_ += n;
-  return s;
-}
-
-absl::string_view Decoder::UvarintBytes() {
-  uint64_t n = Uvarint();
-  if (!ok_) return {};
-  return Bytes(n);
 }
 
 }  // namespace vigil

@@ -93,21 +93,53 @@ class Decoder {
   size_t remaining() const { return static_cast<size_t>(end_ - p_); }
   const uint8_t* position() const { return p_; }
 
-  uint8_t Byte();
+  // Inline: index and chunk readers decode millions of these per query.
+  uint8_t Byte() {
+    if (p_ == end_) {
+      Fail();
+      return 0;
+    }
+    return *p_++;
+  }
   uint16_t BE16();
-  uint32_t BE32();
+  uint32_t BE32() {
+    if (remaining() < 4) {
+      Fail();
+      return 0;
+    }
+    const uint32_t v = GetBE32(p_);
+    p_ += 4;
+    return v;
+  }
   uint64_t BE64();
-  uint64_t Uvarint();
+  uint64_t Uvarint() {
+    if (p_ != end_ && *p_ < 0x80) return *p_++;  // Most are one byte.
+    return SlowUvarint();
+  }
   int64_t Varint() { return ZigZagDecode(Uvarint()); }
   // A uvarint length followed by that many bytes.
-  absl::string_view UvarintBytes();
-  absl::string_view Bytes(size_t n);
+  absl::string_view UvarintBytes() {
+    const uint64_t n = Uvarint();
+    if (!ok_) return {};
+    return Bytes(n);
+  }
+  absl::string_view Bytes(size_t n) {
+    if (remaining() < n) {
+      Fail();
+      return {};
+    }
+    absl::string_view s(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return s;
+  }
   void Fail() {
     ok_ = false;
     p_ = end_;
   }
 
  private:
+  uint64_t SlowUvarint();
+
   const uint8_t* p_;
   const uint8_t* end_;
   bool ok_ = true;
