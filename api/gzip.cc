@@ -33,6 +33,35 @@ std::string GzipCompress(absl::string_view data) {
   return out;
 }
 
+struct GzipWriter::State {
+  z_stream zs{};
+};
+
+GzipWriter::GzipWriter() : s_(std::make_unique<State>()) {
+  deflateInit2(&s_->zs, 1, Z_DEFLATED, kGzipWindowBits, kMemLevel, Z_DEFAULT_STRATEGY);
+}
+
+GzipWriter::~GzipWriter() { deflateEnd(&s_->zs); }
+
+void GzipWriter::Write(absl::string_view in, bool finish, std::string* out) {
+  z_stream& zs = s_->zs;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  const int flush = finish ? Z_FINISH : Z_NO_FLUSH;
+  for (;;) {
+    const size_t old = out->size();
+    out->resize(old + deflateBound(&zs, zs.avail_in) + 64);
+    zs.next_out = reinterpret_cast<Bytef*>(out->data() + old);
+    zs.avail_out = static_cast<uInt>(out->size() - old);
+    const int rc = deflate(&zs, flush);
+    out->resize(out->size() - zs.avail_out);
+    // Done when the input is consumed and zlib had room to spare (or, at
+    // the end, when the stream is complete).
+    if (finish ? rc == Z_STREAM_END : (zs.avail_in == 0 && zs.avail_out != 0)) break;
+    if (rc != Z_OK && rc != Z_BUF_ERROR) break;  // Cannot happen with valid state.
+  }
+}
+
 absl::StatusOr<std::string> GzipDecompress(absl::string_view data, size_t max_bytes) {
   z_stream zs{};
   if (inflateInit2(&zs, kGzipWindowBits) != Z_OK) {

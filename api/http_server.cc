@@ -123,6 +123,7 @@ bool ConvertRequest(http::request<http::string_body>& req, HttpRequest* out) {
                               std::string(field.value()));
   }
   out->body = std::move(req.body());
+  out->version = static_cast<int>(req.version());
   return true;
 }
 
@@ -289,8 +290,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       for (const auto& h : resp->headers) {
         if (absl::EqualsIgnoreCase(h.first, "content-encoding")) encoded = true;
       }
-      if (!encoded && resp->body.size() >= o.gzip_min_bytes &&
-          AcceptsGzip(hreq->Header("accept-encoding"))) {
+      const bool gzip = !encoded && AcceptsGzip(hreq->Header("accept-encoding"));
+      if (resp->body_stream && hreq->version < 11) {
+        // HTTP/1.0 has no chunked encoding: the whole body, then.
+        while (resp->body_stream(&resp->body)) {
+        }
+        resp->body_stream = nullptr;
+      }
+      if (resp->body_stream && gzip) {
+        resp->body_stream = [inner = std::move(resp->body_stream),
+                             gz = std::make_shared<GzipWriter>(),
+                             piece = std::string()](std::string* out) mutable {
+          piece.clear();
+          const bool more = inner(&piece);
+          gz->Write(piece, !more, out);
+          return more;
+        };
+        resp->headers.emplace_back("Content-Encoding", "gzip");
+      } else if (gzip && resp->body.size() >= o.gzip_min_bytes) {
         resp->body = GzipCompress(resp->body);
         resp->headers.emplace_back("Content-Encoding", "gzip");
       }
@@ -335,6 +352,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // Sends `r`, moving its body out (bodies can be tens of MB).
   void Write(HttpResponse* rp) {
     HttpResponse& r = *rp;
+    status_ = r.status;
+    if (r.body_stream) return WriteStream(rp);
     res_ = {};
     res_.version(11);
     res_.result(static_cast<unsigned>(r.status));
@@ -352,9 +371,59 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
   }
 
+  // The header, then the body piece by piece as chunks, then the last
+  // (empty) chunk; one piece is in memory at a time.
+  void WriteStream(HttpResponse* rp) {
+    HttpResponse& r = *rp;
+    stream_res_ = {};
+    stream_res_.version(11);
+    stream_res_.result(static_cast<unsigned>(r.status));
+    if (srv_->draining.load()) keep_alive_ = false;
+    stream_res_.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) stream_res_.set(k, v);
+    stream_res_.keep_alive(keep_alive_);
+    stream_res_.chunked(true);
+    body_stream_ = std::move(r.body_stream);
+    stream_sr_.emplace(stream_res_);
+    beast::get_lowest_layer(stream_).expires_after(ToChrono(srv_->opts.write_timeout));
+    http::async_write_header(stream_, *stream_sr_,
+                             [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                               if (ec) return self->EndStream(ec);
+                               self->WriteNextPiece();
+                             });
+  }
+
+  void WriteNextPiece() {
+    piece_.clear();
+    bool more = true;
+    while (more && piece_.empty()) more = body_stream_(&piece_);
+    beast::get_lowest_layer(stream_).expires_after(ToChrono(srv_->opts.write_timeout));
+    auto self = this->shared_from_this();
+    if (piece_.empty()) {
+      asio::async_write(stream_, http::make_chunk_last(),
+                        [self](beast::error_code ec, size_t) { self->EndStream(ec); });
+      return;
+    }
+    asio::async_write(stream_, http::make_chunk(asio::buffer(piece_)),
+                      [self, more](beast::error_code ec, size_t) {
+                        if (ec) return self->EndStream(ec);
+                        if (more) return self->WriteNextPiece();
+                        asio::async_write(
+                            self->stream_, http::make_chunk_last(),
+                            [self](beast::error_code ec2, size_t) { self->EndStream(ec2); });
+                      });
+  }
+
+  void EndStream(beast::error_code ec) {
+    body_stream_ = nullptr;
+    stream_sr_.reset();
+    std::string().swap(piece_);
+    OnWrite(ec);
+  }
+
   void OnWrite(beast::error_code ec) {
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    srv_->Observe(route_name_, res_.result_int(), secs);
+    srv_->Observe(route_name_, status_, secs);
     if (counted_) {
       counted_ = false;
       srv_->RequestDone();
@@ -381,6 +450,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
+  int status_ = 0;  // Of the response being written.
+  // A streamed response: its header, serializer, producer and the piece
+  // being written.
+  http::response<http::empty_body> stream_res_;
+  std::optional<http::response_serializer<http::empty_body>> stream_sr_;
+  std::function<bool(std::string*)> body_stream_;
+  std::string piece_;
   std::chrono::steady_clock::time_point start_;
   std::string route_name_;
   std::string remote_;

@@ -42,6 +42,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_addr;
+  int version = 11;  // HTTP/1.1 is 11, HTTP/1.0 is 10.
   // Values of ":name" segments of the matched route pattern.
   std::vector<std::pair<std::string, std::string>> path_params;
   // Becomes true while the handler runs if the client closes its
@@ -59,6 +60,12 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Instead of `body`, for large answers: the body made piece by piece
+  // while it is sent (chunked transfer encoding; gzip applies per piece),
+  // so it is never whole in memory. Each call appends the next piece to
+  // `out` and returns false after the last. Runs on the connection's
+  // network thread after the handler returned, so it must own its data.
+  std::function<bool(std::string* out)> body_stream;
 
   // A plain-text error body ending in a newline, as Prometheus's http.Error.
   void SetError(int code, absl::string_view message);

@@ -180,6 +180,45 @@ TEST(HttpServerTest, GzipWhenAccepted) {
   EXPECT_EQ(Fetch(s.port(), "GET", "/big", "", {"Accept-Encoding: gzip;q=0"}).body, big);
 }
 
+// A body made piece by piece goes out in chunks, gzipped if accepted and
+// whole to HTTP/1.0 clients, and the connection stays usable.
+TEST(HttpServerTest, StreamedBody) {
+  HttpServer s(LocalOptions());
+  std::string want;
+  for (int i = 0; i < 100; ++i) want += std::string(1000, static_cast<char>('a' + i % 26));
+  s.Handle("GET", "/stream", [](const HttpRequest&, HttpResponse* r) {
+    r->content_type = "application/json";
+    // Every third call adds nothing.
+    r->body_stream = [i = 0, calls = 0](std::string* out) mutable {
+      if (++calls % 3 != 0) out->append(1000, static_cast<char>('a' + i++ % 26));
+      return i < 100;
+    };
+  });
+  ASSERT_TRUE(s.Start().ok());
+  TestConnection c(s.port());
+  ASSERT_TRUE(c.Send(BuildRequest("GET", "/stream")));
+  TestResponse r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["transfer-encoding"], "chunked");
+  EXPECT_EQ(r.headers["content-type"], "application/json");
+  EXPECT_GT(r.chunks, 10);
+  EXPECT_EQ(r.body, want);
+  // Keep-alive: the same connection answers again.
+  ASSERT_TRUE(c.Send(BuildRequest("GET", "/stream", "", {"Accept-Encoding: gzip"})));
+  TestResponse gz = c.Read();
+  EXPECT_EQ(gz.status, 200);
+  EXPECT_EQ(gz.headers["content-encoding"], "gzip");
+  auto un = GzipDecompress(gz.body, 1 << 20);
+  ASSERT_TRUE(un.ok()) << un.status();
+  EXPECT_EQ(*un, want);
+  TestConnection old(s.port());
+  ASSERT_TRUE(old.Send("GET /stream HTTP/1.0\r\nHost: x\r\n\r\n"));
+  TestResponse whole = old.Read();
+  EXPECT_EQ(whole.status, 200);
+  EXPECT_EQ(whole.headers.count("transfer-encoding"), 0u);
+  EXPECT_EQ(whole.body, want);
+}
+
 TEST(HttpServerTest, AuthorizeHook) {
   HttpServerOptions o = LocalOptions();
   o.authorize = [](const HttpRequest& r) { return r.Header("authorization") == "Basic ok"; };

@@ -30,6 +30,7 @@ struct TestResponse {
   int status = 0;  // 0: no response (connection closed or timed out).
   std::map<std::string, std::string> headers;  // Lowercased names.
   std::string body;
+  int chunks = 0;  // Of a chunked body.
 };
 
 class TestConnection {
@@ -64,7 +65,8 @@ class TestConnection {
     return true;
   }
 
-  // Reads one response (Content-Length or no body), waiting up to `timeout`.
+  // Reads one response (Content-Length, chunked or no body), waiting up to
+  // `timeout`. A chunked body is decoded; r.chunks counts its chunks.
   TestResponse Read(absl::Duration timeout = absl::Seconds(10)) {
     TestResponse r;
     absl::Time deadline = absl::Now() + timeout;
@@ -81,6 +83,29 @@ class TestConnection {
       if (colon == absl::string_view::npos) continue;
       r.headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
           std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1)));
+    }
+    if (auto te = r.headers.find("transfer-encoding");
+        te != r.headers.end() && te->second == "chunked") {
+      size_t at = header_end + 4;
+      for (;;) {
+        size_t eol;
+        while ((eol = buf_.find("\r\n", at)) == std::string::npos) {
+          if (!Fill(deadline)) return TestResponse{};
+        }
+        size_t n = 0;
+        if (!absl::SimpleHexAtoi(absl::string_view(buf_).substr(at, eol - at), &n)) {
+          return TestResponse{};
+        }
+        while (buf_.size() < eol + 2 + n + 2) {
+          if (!Fill(deadline)) return TestResponse{};
+        }
+        r.body.append(buf_, eol + 2, n);
+        at = eol + 2 + n + 2;
+        if (n == 0) break;
+        ++r.chunks;
+      }
+      buf_.erase(0, at);
+      return r;
     }
     size_t len = 0;
     if (auto it = r.headers.find("content-length"); it != r.headers.end()) {

@@ -61,6 +61,46 @@ void AppendPoint(const promql::Point& p, std::string* out) {
   out->append(buf, static_cast<size_t>(w - buf));
 }
 
+// {"metric":{...},"values":[[t,"v"],...]}
+void AppendSeries(const promql::Series& s, std::string* out) {
+  out->append("{\"metric\":");
+  AppendLabels(s.metric, out);
+  out->append(",\"values\":[");
+  for (size_t i = 0; i < s.points.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    AppendPoint(s.points[i], out);
+  }
+  out->append("]}");
+}
+
+// Matrices with this many points are streamed (about 25 bytes each).
+constexpr size_t kStreamPoints = 40000;
+// The size of the pieces a streamed answer is sent in.
+constexpr size_t kPieceBytes = 256 << 10;
+
+// A matrix answer sent piece by piece: it is formatted while it is written,
+// so only the matrix and one piece are in memory, never the whole JSON.
+void StreamMatrix(promql::Matrix m, HttpResponse* r) {
+  r->status = 200;
+  r->content_type = "application/json";
+  r->body_stream = [m = std::make_shared<promql::Matrix>(std::move(m)),
+                    next = size_t{0}](std::string* out) mutable {
+    if (next == 0) {
+      out->append(kSuccessPrefix.data(), kSuccessPrefix.size());
+      out->append("{\"resultType\":\"matrix\",\"result\":[");
+    }
+    const size_t limit = out->size() + kPieceBytes;
+    for (; next < m->size() && out->size() < limit; ++next) {
+      if (next > 0) out->push_back(',');
+      AppendSeries((*m)[next], out);
+      (*m)[next] = promql::Series();  // Sent: give its memory back.
+    }
+    if (next < m->size()) return true;
+    out->append("]}}");
+    return false;
+  };
+}
+
 std::string InvalidParam(absl::string_view param, absl::string_view msg) {
   return absl::StrCat("invalid parameter \"", param, "\": ", msg);
 }
@@ -399,14 +439,12 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {
     --running_;
   }
   if (!v.ok()) return QueryError(r, v.status());
-  std::string d(kSuccessPrefix);
   if (v->type == promql::ValueType::kMatrix) {
     size_t points = 0;
     for (const promql::Series& s : v->matrix) points += s.points.size();
-    // About 30 bytes a point and 100 a series, so the answer is not copied
-    // while it grows.
-    d.reserve(points * 30 + v->matrix.size() * 100 + 64);
+    if (points >= kStreamPoints) return StreamMatrix(std::move(v->matrix), r);
   }
+  std::string d(kSuccessPrefix);
   d.append("{\"resultType\":");
   switch (v->type) {
     case promql::ValueType::kScalar:
@@ -435,18 +473,9 @@ void QueryApi::Query(const HttpRequest& req, HttpResponse* r, bool range) {
     }
     default: {
       d.append("\"matrix\",\"result\":[");
-      bool first = true;
-      for (const promql::Series& s : v->matrix) {
-        if (!first) d.push_back(',');
-        first = false;
-        d.append("{\"metric\":");
-        AppendLabels(s.metric, &d);
-        d.append(",\"values\":[");
-        for (size_t i = 0; i < s.points.size(); ++i) {
-          if (i > 0) d.push_back(',');
-          AppendPoint(s.points[i], &d);
-        }
-        d.append("]}");
+      for (size_t i = 0; i < v->matrix.size(); ++i) {
+        if (i > 0) d.push_back(',');
+        AppendSeries(v->matrix[i], &d);
       }
       d.push_back(']');
     }

@@ -391,6 +391,21 @@ TEST_F(PromqlDifferentialTest, SameAnswersAsPrometheus) {
               queries.size(), same, failed, with_data, errors);
   // The comparison must not be vacuous: most queries return series.
   EXPECT_GE(with_data, 300);
+
+  // A large answer, which Vigil formats while sending it (chunked), is the
+  // same as Prometheus's byte for byte.
+  const std::string all = "{__name__=~\".+\"}";
+  Answer v = Ask(vport, all, start, end, 5000, root_ + "/v.json");
+  Answer p = Ask(pport, all, start, end, 5000, root_ + "/p.json");
+  ASSERT_TRUE(v.ok && p.ok) << "Vigil: " << v.error << "; Prometheus: " << p.error;
+  size_t points = 0;
+  for (const auto& [series, pts] : p.data) points += pts.size();
+  EXPECT_GE(points, 40000u) << "too small to be streamed";
+  EXPECT_EQ(CompareAnswers(v.data, p.data), "");
+  absl::StatusOr<std::string> vbody = ReadFile(root_ + "/v.json"), pbody = ReadFile(root_ + "/p.json");
+  ASSERT_TRUE(vbody.ok() && pbody.ok());
+  EXPECT_TRUE(*vbody == *pbody) << "answers differ in bytes: " << vbody->size() << " vs "
+                                << pbody->size();
 }
 
 }  // namespace
