@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <deque>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -143,6 +144,29 @@ void HeapOffer(std::vector<HeapEntry>* h, HeapEntry e, int64_t k, bool top) {
   HeapUp(h, h->size() - 1, top);
 }
 
+// topk/bottomk's k from the parameter at a step, with Prometheus's bounds:
+// the float64 neighbours inside int64's range.
+absl::StatusOr<int64_t> SelectK(double p) {
+  if (!(p <= 9223372036854774784.0 && p >= -9223372036854775808.0)) {
+    std::string msg = "Scalar value ";
+    AppendGoFloat(p, &msg);
+    return absl::FailedPreconditionError(absl::StrCat(msg, " overflows int64"));
+  }
+  return static_cast<int64_t>(p);
+}
+
+// Orders a topk (top) or bottomk heap as Prometheus outputs it: best first,
+// NaN last; equal values keep the heap's order, where Go's unstable sort
+// may not (only instant queries show the order).
+void SortSelected(std::vector<HeapEntry>* heap, bool top) {
+  auto better = [top](const HeapEntry& x, const HeapEntry& y) {
+    if (std::isnan(x.first)) return false;
+    if (std::isnan(y.first)) return true;
+    return top ? x.first > y.first : x.first < y.first;
+  };
+  std::stable_sort(heap->begin(), heap->end(), better);
+}
+
 // Aggregations whose groups fold one value at a time into a fixed state.
 bool Fusable(AggregateOp op) {
   switch (op) {
@@ -212,8 +236,59 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     if (fresh) group_metric.push_back(std::move(sg.metric));
     return it->second;
   };
-  if (const auto* call = std::get_if<Call>(&Unparen(*a.expr).node);
-      call != nullptr && Fusable(a.op) && DistinctRangeCallLabels(*call)) {
+  const bool selects = a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk;
+  const auto* call = std::get_if<Call>(&Unparen(*a.expr).node);
+  if (call != nullptr && selects && a.grouping.empty() && !a.without &&
+      DistinctRangeCallLabels(*call)) {
+    // topk(k, rate(x[5m])): one group, so one heap of at most k per step,
+    // offered each series' values as they come: per step the same offers
+    // in the same order as step by step, so the same survivors.
+    const bool top = a.op == AggregateOp::kTopk;
+    std::vector<int64_t> ks(static_cast<size_t>(n), 0);
+    std::vector<double> bad_p(static_cast<size_t>(n), 0);  // p where k overflows.
+    std::vector<bool> bad(static_cast<size_t>(n), false), seen(static_cast<size_t>(n), false);
+    for (int64_t i = 0; i < n; ++i) {
+      const double p = param.type == ValueType::kScalar ? param.matrix[0].points[i].v : 0;
+      absl::StatusOr<int64_t> k = SelectK(p);
+      bad[i] = !k.ok();
+      bad_p[i] = p;
+      ks[i] = k.ok() ? *k : 0;
+    }
+    std::deque<Series> kept;  // Labels of the series offered (stable addresses).
+    std::vector<std::vector<HeapEntry>> heaps(static_cast<size_t>(n));
+    RETURN_IF_ERROR(RangeCallEach(
+        *call, [&](const model::Labels& metric, std::span<const Point> points) -> absl::Status {
+          const Series* s = nullptr;
+          for (const Point& p : points) {
+            const auto i = static_cast<size_t>((p.t - start_) / interval_);
+            seen[i] = true;
+            if (ks[i] < 1) continue;
+            if (s == nullptr) s = &kept.emplace_back(Series{metric, {}});
+            if (heaps[i].empty()) RETURN_IF_ERROR(Charge(std::min<int64_t>(ks[i], 1024)));
+            HeapOffer(&heaps[i], HeapEntry(p.v, s), ks[i], top);
+          }
+          return absl::OkStatus();
+        }));
+    SeriesBuilder builder;
+    for (int64_t i = 0; i < n; ++i) {
+      if (!seen[i]) continue;
+      if (bad[i]) return SelectK(bad_p[i]).status();
+      SortSelected(&heaps[i], top);
+      for (const auto& [v, s] : heaps[i]) {
+        if (!builder.Add(s->metric, StepTime(i), v)) {
+          return absl::FailedPreconditionError(
+              "vector cannot contain metrics with the same labelset");
+        }
+      }
+      std::vector<HeapEntry>().swap(heaps[i]);
+    }
+    EvalResult out;
+    out.type = ValueType::kVector;
+    RETURN_IF_ERROR(Charge(static_cast<int64_t>(builder.NumPoints())));
+    out.matrix = builder.Take();
+    return out;
+  }
+  if (call != nullptr && Fusable(a.op) && DistinctRangeCallLabels(*call)) {
     // sum by (job) (rate(x[5m])) and the like: each series of the call is
     // folded into its group's steps as it comes, without holding the call's
     // whole output. Per group and step, values arrive in the same (input
@@ -278,8 +353,6 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     gid_of_series.reserve(in.matrix.size());
     for (const Series& s : in.matrix) gid_of_series.push_back(gid_for(group_of(s.metric)));
   }
-  const bool selects = a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk;
-
   StepCursor cursor(in.matrix);
   std::vector<StepCursor::Entry> entries;
   SeriesBuilder builder;  // topk and bottomk: their output keeps input labels.
@@ -304,13 +377,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     order.clear();
     int64_t k = 0;
     if (selects) {
-      // Prometheus's bounds: the float64 neighbours inside int64's range.
-      if (!(p <= 9223372036854774784.0 && p >= -9223372036854775808.0)) {
-        std::string msg = "Scalar value ";
-        AppendGoFloat(p, &msg);
-        return absl::FailedPreconditionError(absl::StrCat(msg, " overflows int64"));
-      }
-      k = static_cast<int64_t>(p);
+      ASSIGN_OR_RETURN(k, SelectK(p));
       if (k < 1) continue;
     }
     for (const StepCursor::Entry& e : entries) {
@@ -353,16 +420,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
         case AggregateOp::kQuantile: v = Quantile(p, &g.values); break;
         case AggregateOp::kTopk:
         case AggregateOp::kBottomk: {
-          const bool top = a.op == AggregateOp::kTopk;
-          // Prometheus sorts the heap in reverse (best first, NaN last);
-          // equal values keep the heap's order here, where Go's unstable
-          // sort may not (only instant queries show the order).
-          auto better = [top](const HeapEntry& x, const HeapEntry& y) {
-            if (std::isnan(x.first)) return false;
-            if (std::isnan(y.first)) return true;
-            return top ? x.first > y.first : x.first < y.first;
-          };
-          std::stable_sort(g.heap.begin(), g.heap.end(), better);
+          SortSelected(&g.heap, a.op == AggregateOp::kTopk);
           for (const auto& [hv, s] : g.heap) {
             if (!builder.Add(s->metric, t, hv)) {
               return absl::FailedPreconditionError(

@@ -159,6 +159,14 @@ std::vector<std::string> Queries(int64_t at_ms) {
   q.push_back("bottomk(3, max_over_time(up[5m]))");
   q.push_back("topk(3, changes(http_requests_total[2m]))");
   q.push_back("bottomk(2, resets(http_requests_total[30m]))");
+  // k from a scalar that changes over time, k overflowing int64, and
+  // aggregations straight over range functions of a selector matching
+  // several names (folded without holding the call's output when the name
+  // is fixed).
+  q.push_back("topk(scalar(count(up)) - 1, rate(http_requests_total[5m]))");
+  q.push_back("bottomk(1e20, rate(http_requests_total[5m]))");
+  q.push_back("max by (job) (rate({__name__=~\"http_requests_total|up\"}[5m]))");
+  q.push_back("stddev without (instance) (deriv(up[10m]))");
   for (const std::string& s : gauges) {
     q.push_back(s);
     q.push_back(s + " offset 7m");
