@@ -52,6 +52,12 @@ class Matcher {
     return kind_ == Kind::kPrefix ? absl::string_view(set_[0]) : "";
   }
 
+  // A literal every value the positive form matches starts with (e.g.
+  // "foo" for "foo.*" and "foo.*bar"); may be empty.
+  absl::string_view LiteralPrefix() const {
+    return kind_ == Kind::kPrefix || kind_ == Kind::kGlob ? absl::string_view(set_[0]) : "";
+  }
+
   // name="value", name!="value", name=~"value", name!~"value".
   std::string ToString() const;
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/file.h"
 #include "gtest/gtest.h"
@@ -200,6 +201,21 @@ TEST(IndexTest, RoundTripAndLookups) {
   ASSERT_TRUE(values.ok());
   EXPECT_EQ(values->size(), 300u);
   EXPECT_TRUE(std::is_sorted(values->begin(), values->end()));
+  // A prefix scan (which starts from a sampled entry) finds what a full
+  // scan filtered by the prefix finds, whatever the prefix's position.
+  for (const std::string& prefix : std::vector<std::string>{
+           "h", "host-", "host-1", "host-12", "host-299", "host-3", "host-99", "a", "zzz",
+           "host-1\xff", *values->begin(), values->back(), (*values)[31], (*values)[32],
+           (*values)[33], (*values)[64]}) {
+    auto starts = [&](absl::string_view v) { return absl::StartsWith(v, prefix); };
+    auto full = (*r)->ForValues("instance", starts);
+    auto ranged = (*r)->ForValuesWithPrefix("instance", prefix,
+                                            [](absl::string_view) { return true; });
+    ASSERT_TRUE(full.ok() && ranged.ok());
+    EXPECT_EQ(*ranged, *full) << prefix;
+  }
+  EXPECT_TRUE((*r)->ForValuesWithPrefix("nope", "x", [](absl::string_view) { return true; })
+                  ->empty());
   RemoveAll(dir).IgnoreError();
 }
 

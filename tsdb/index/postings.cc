@@ -88,8 +88,11 @@ absl::StatusOr<Postings> ListsWhere(const PostingsIndex& index,
     }
     return MergePostings(std::move(lists));
   }
-  return index.ForValues(
-      m.name(), [&](absl::string_view v) { return m.Matches(v) == want; });
+  auto pred = [&](absl::string_view v) { return m.Matches(v) == want; };
+  if (absl::string_view prefix = m.LiteralPrefix(); positive == want && !prefix.empty()) {
+    return index.ForValuesWithPrefix(m.name(), prefix, pred);
+  }
+  return index.ForValues(m.name(), pred);
 }
 
 }  // namespace

@@ -36,6 +36,14 @@ class PostingsIndex {
   virtual absl::StatusOr<Postings> ForValues(
       absl::string_view name,
       const std::function<bool(absl::string_view)>& pred) const = 0;
+  // As ForValues, for a `pred` that can only hold for values starting with
+  // `prefix`: a sorted index reads just that range of values.
+  virtual absl::StatusOr<Postings> ForValuesWithPrefix(
+      absl::string_view name, absl::string_view prefix,
+      const std::function<bool(absl::string_view)>& pred) const {
+    (void)prefix;
+    return ForValues(name, pred);
+  }
 };
 
 // The series matching every matcher, with Prometheus's semantics: a matcher

@@ -83,6 +83,8 @@ TEST(PostingsTest, MatchersAgreeWithBruteForce) {
            {MatchType::kEqual, "__name__", "m0"}},
           {{MatchType::kRegexNoMatch, "__name__", "m[0-2]"}},
           {{MatchType::kEqual, "nope", "x"}},
+          {{MatchType::kRegexMatch, "__name__", "m.*1"}, {MatchType::kRegexMatch, "a", ".*9"}},
+          {{MatchType::kRegexNoMatch, "a", "v.*1"}},
       };
   for (const auto& c : cases) {
     std::vector<model::Matcher> ms;

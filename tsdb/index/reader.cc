@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/coding.h"
 #include "base/crc32c.h"
@@ -278,6 +279,30 @@ absl::StatusOr<Postings> IndexReader::ForValues(
                              if (!pred(e.value)) return true;
                              ASSIGN_OR_RETURN(Postings p,
                                               ReadPostings(e.postings_offset));
+                             lists.push_back(std::move(p));
+                             return true;
+                           }));
+  return MergePostings(std::move(lists));
+}
+
+absl::StatusOr<Postings> IndexReader::ForValuesWithPrefix(
+    absl::string_view name, absl::string_view prefix,
+    const std::function<bool(absl::string_view)>& pred) const {
+  const LabelName* ln = FindName(name);
+  if (ln == nullptr) return Postings{};
+  // From the last sampled entry before the prefix to the first value past
+  // the values with it.
+  auto it = std::lower_bound(ln->sampled.begin(), ln->sampled.end(), prefix,
+                             [](const SampledEntry& s, absl::string_view want) {
+                               return s.value < want;
+                             });
+  if (it != ln->sampled.begin()) --it;
+  std::vector<Postings> lists;
+  RETURN_IF_ERROR(ScanName(name, it->entry_offset,
+                           [&](const OffsetEntry& e) -> absl::StatusOr<bool> {
+                             if (!absl::StartsWith(e.value, prefix)) return e.value < prefix;
+                             if (!pred(e.value)) return true;
+                             ASSIGN_OR_RETURN(Postings p, ReadPostings(e.postings_offset));
                              lists.push_back(std::move(p));
                              return true;
                            }));

@@ -54,6 +54,9 @@ class IndexReader final : public PostingsIndex {
   absl::StatusOr<Postings> ForValues(
       absl::string_view name,
       const std::function<bool(absl::string_view)>& pred) const override;
+  absl::StatusOr<Postings> ForValuesWithPrefix(
+      absl::string_view name, absl::string_view prefix,
+      const std::function<bool(absl::string_view)>& pred) const override;
 
   // Sorted label names (from the postings offset table).
   std::vector<std::string> LabelNames() const;
