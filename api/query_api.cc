@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "api/api_json.h"
 #include "base/file.h"
+#include "base/goformat.h"
 #include "promql/parser/parser.h"
 #include "promql/parser/printer.h"
 
@@ -50,7 +51,7 @@ void AppendPoint(const promql::Point& p, std::string* out) {
   const double a = std::fabs(p.v);
   if (std::isfinite(p.v) && (a == 0 || (a >= 1e-6 && a < 1e21))) {
     // What FormatJsonValue does for the common range, without its string.
-    w = std::to_chars(w, end - 2, p.v, std::chars_format::fixed).ptr;
+    w = FormatGoFixed(p.v, w, end - 2);
   } else {
     const std::string v = FormatJsonValue(p.v);
     std::memcpy(w, v.data(), v.size());  // At most 24 characters.
@@ -176,8 +177,7 @@ std::string FormatJsonValue(double v) {
     if (exp.size() < 2) exp = "0" + exp;
     return absl::StrCat(mant, "e", std::string(1, sign), exp);
   }
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  return std::string(buf, FormatGoFixed(v, buf, buf + sizeof(buf)));
 }
 
 std::string FormatJsonTimestamp(int64_t ms) {

@@ -10,6 +10,42 @@
 
 namespace vigil {
 
+char* FormatGoFixed(double v, char* out, char* end) {
+  // Try k = 0, 1, ... decimals: m = round(v * 10^k) is the answer when
+  // m / 10^k (both exact, so the division is correctly rounded, as a parser
+  // reading the digits is) gives v back. While |m| < 2^50 a double's
+  // rounding interval is under a quarter of 10^-k, so at most one k-decimal
+  // number lies in it, and a shorter one would have been found at a
+  // smaller k: these are exactly the shortest round-trip digits.
+  static constexpr double kPow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8};
+  static constexpr double kLimit = 1125899906842624.0;  // 2^50
+  const double a = std::fabs(v);
+  if (a < kLimit) {
+    for (int k = 0; k <= 8; ++k) {
+      const double scaled = a * kPow10[k];
+      if (scaled >= kLimit) break;
+      const double m = std::nearbyint(scaled);
+      if (m / kPow10[k] != a) continue;
+      const auto im = static_cast<uint64_t>(m);
+      char* w = out;
+      if (std::signbit(v)) *w++ = '-';
+      const auto p10 = static_cast<uint64_t>(kPow10[k]);
+      w = std::to_chars(w, end, im / p10).ptr;
+      if (k > 0) {
+        *w++ = '.';
+        uint64_t frac = im % p10;
+        for (int i = k - 1; i >= 0; --i) {
+          w[i] = static_cast<char>('0' + frac % 10);
+          frac /= 10;
+        }
+        w += k;
+      }
+      return w;
+    }
+  }
+  return std::to_chars(out, end, v, std::chars_format::fixed).ptr;
+}
+
 void AppendGoFloat(double v, std::string* out) {
   if (std::isnan(v)) {
     out->append("NaN");

@@ -16,6 +16,14 @@ namespace vigil {
 // "NaN", "+Inf", "-Inf".
 void AppendGoFloat(double v, std::string* out);
 
+// Writes finite `v` as strconv.FormatFloat(v, 'f', -1, 64) does (the
+// shortest digits that round-trip, never an exponent) into [out, end) and
+// returns the end of what it wrote. Meant for 1e-6 <= |v| < 1e21 and 0;
+// needs up to 330 bytes for other values, 30 within that range. Values
+// with at most 8 decimals and 15 digits (most samples) skip the general
+// shortest-digits search.
+char* FormatGoFixed(double v, char* out, char* end);
+
 // Appends `s` as Go's strconv.Quote does: in double quotes; '"' and '\\'
 // escaped; \a \b \f \n \r \t \v; other ASCII control bytes and invalid
 // UTF-8 bytes as \xNN; non-printable code points as \uNNNN or \UNNNNNNNN.

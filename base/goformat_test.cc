@@ -1,7 +1,10 @@
 #include "base/goformat.h"
 
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 
 #include "gtest/gtest.h"
@@ -48,6 +51,33 @@ TEST(GoFormatTest, FloatLikeGoPercentG) {
 }
 
 // Expected strings are what Go's strconv.Quote returns.
+// The fast path gives what the general shortest-digits conversion gives.
+TEST(GoFormatTest, FixedAgreesWithShortestToChars) {
+  std::mt19937_64 rng(11);
+  auto check = [](double v) {
+    char a[400], b[400];
+    const std::string fast(a, FormatGoFixed(v, a, a + sizeof(a)));
+    const std::string slow(b, std::to_chars(b, b + sizeof(b), v, std::chars_format::fixed).ptr);
+    EXPECT_EQ(fast, slow) << std::hexfloat << v;
+  };
+  for (double v : {0.0, -0.0, 1.0, -1.0, 0.1, 0.2, 0.1 + 0.2, 57.8, 1e-6, 123456789.125,
+                   1125899906842623.0, 1125899906842624.0, 9007199254740993.0, 1e20,
+                   0.30000000000000004, 2.5e-5, 99.99999999, 0.000001234, 1.0 / 3}) {
+    check(v);
+    check(-v);
+  }
+  for (int i = 0; i < 200000; ++i) {
+    // Few decimals (like most samples), any digits, and raw bit patterns.
+    const int k = static_cast<int>(rng() % 12);
+    const double m = static_cast<double>(rng() % 100000000000ULL);
+    check(m / std::pow(10.0, k));
+    check(std::ldexp(static_cast<double>(rng() % (1ULL << 53)), static_cast<int>(rng() % 80) - 60));
+    const double bits = std::bit_cast<double>(rng());
+    if (std::isfinite(bits) && std::fabs(bits) < 1e21) check(bits);
+    check(std::nextafter(m / std::pow(10.0, k), 1e30));
+  }
+}
+
 TEST(GoFormatTest, QuoteLikeStrconv) {
   EXPECT_EQ(Q(""), "\"\"");
   EXPECT_EQ(Q("abc"), "\"abc\"");
