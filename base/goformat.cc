@@ -24,7 +24,11 @@ char* FormatGoFixed(double v, char* out, char* end) {
     for (int k = 0; k <= 8; ++k) {
       const double scaled = a * kPow10[k];
       if (scaled >= kLimit) break;
-      const double m = std::nearbyint(scaled);
+      // Truncation of scaled + 0.5 (cheaper than nearbyint); a k that can
+      // work has scaled within a few ulps of m, so the distance test only
+      // skips the exact division where it would fail anyway.
+      const auto m = static_cast<double>(static_cast<int64_t>(scaled + 0.5));
+      if (std::fabs(scaled - m) > scaled * 1e-15 + 1e-300) continue;
       if (m / kPow10[k] != a) continue;
       const auto im = static_cast<uint64_t>(m);
       char* w = out;
