@@ -133,6 +133,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalVectorSelector(const VectorSelector& v
   RETURN_IF_ERROR(SelectEach(vs, mint, maxt, [&](Series&& s) -> absl::Status {
     Series o;
     o.metric = std::move(s.metric);
+    o.points.reserve(static_cast<size_t>(std::min<int64_t>(n, static_cast<int64_t>(s.points.size()))));
     size_t j = 0;
     bool have = false;
     for (int64_t i = 0; i < n; ++i) {
