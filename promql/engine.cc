@@ -107,12 +107,7 @@ absl::Status Evaluator::SelectEach(const VectorSelector& vs, int64_t mint, int64
     s.metric = set->At().labels();
     s.points.clear();
     std::unique_ptr<tsdb::SampleIterator> it = set->At().Iterator();
-    while (it->Next()) {
-      const int64_t t = it->AtT();
-      if (t < mint) continue;
-      if (t > maxt) break;
-      s.points.push_back(Point{t, it->AtV()});
-    }
+    it->DrainTo(mint, maxt, &s.points);
     RETURN_IF_ERROR(it->Err());
     if (!s.points.empty()) RETURN_IF_ERROR(fn(std::move(s)));
   }

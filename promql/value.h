@@ -8,14 +8,14 @@
 #include <vector>
 
 #include "model/labels.h"
+#include "model/value.h"
 #include "promql/parser/ast.h"
 
 namespace vigil::promql {
 
-struct Point {
-  int64_t t = 0;  // ms since the epoch.
-  double v = 0;
-};
+// A timestamp (ms since the epoch) and value; the storage's sample type,
+// so that series are read into points without conversion.
+using Point = model::Sample;
 
 // One element of an instant vector.
 struct Sample {

@@ -55,6 +55,38 @@ class MergeSampleIterator final : public SampleIterator {
 
   int64_t AtT() const override { return t_; }
   double AtV() const override { return its_[cur_]->AtV(); }
+
+  // Each child drained whole, then merged: concatenated when they do not
+  // overlap (blocks rarely do), else merged keeping the first child's
+  // sample on equal timestamps, as Next does.
+  void DrainTo(int64_t mint, int64_t maxt, std::vector<model::Sample>* out) override {
+    if (started_) return SampleIterator::DrainTo(mint, maxt, out);
+    started_ = true;
+    cur_ = -1;
+    std::vector<model::Sample> merged, part, tmp;
+    for (const auto& it : its_) {
+      part.clear();
+      it->DrainTo(mint, maxt, &part);
+      if (part.empty()) continue;
+      if (merged.empty() || merged.back().t < part.front().t) {
+        merged.insert(merged.end(), part.begin(), part.end());
+        continue;
+      }
+      tmp.clear();
+      tmp.reserve(merged.size() + part.size());
+      size_t i = 0, j = 0;
+      while (i < merged.size() || j < part.size()) {
+        if (j == part.size() || (i < merged.size() && merged[i].t <= part[j].t)) {
+          if (j < part.size() && merged[i].t == part[j].t) ++j;  // Earlier child wins.
+          tmp.push_back(merged[i++]);
+        } else {
+          tmp.push_back(part[j++]);
+        }
+      }
+      merged.swap(tmp);
+    }
+    out->insert(out->end(), merged.begin(), merged.end());
+  }
   absl::Status Err() const override {
     for (const auto& it : its_) {
       if (absl::Status s = it->Err(); !s.ok()) return s;

@@ -198,6 +198,19 @@ TEST(MergeTest, SampleIteratorMatchesBruteForce) {
       }
     }
     EXPECT_EQ(w, want.end()) << "round " << round;
+    // DrainTo: the union within [mint, maxt].
+    const int64_t mint = static_cast<int64_t>(rng() % 300);
+    const int64_t maxt = mint + static_cast<int64_t>(rng() % 600);
+    it = merged();
+    std::vector<model::Sample> drained;
+    it->DrainTo(mint, maxt, &drained);
+    Samples in_range;
+    for (const model::Sample& s : drained) in_range.emplace_back(s.t, s.v);
+    Samples expect;
+    for (const auto& [t, v] : want) {
+      if (t >= mint && t <= maxt) expect.emplace_back(t, v);
+    }
+    EXPECT_EQ(in_range, expect) << "round " << round << " [" << mint << ", " << maxt << "]";
   }
 }
 

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "model/labels.h"
 #include "model/matcher.h"
+#include "model/value.h"
 
 namespace vigil::tsdb {
 
@@ -84,6 +85,17 @@ class SampleIterator {
   virtual int64_t AtT() const = 0;
   virtual double AtV() const = 0;
   virtual absl::Status Err() const = 0;
+  // For an iterator not yet advanced: appends its samples with mint <= t
+  // <= maxt to `out` (one virtual call instead of three per sample); then
+  // only Err() may be called.
+  virtual void DrainTo(int64_t mint, int64_t maxt, std::vector<model::Sample>* out) {
+    if (!Seek(mint)) return;
+    do {
+      const int64_t t = AtT();
+      if (t > maxt) return;
+      out->push_back(model::Sample{t, AtV()});
+    } while (Next());
+  }
 };
 
 class Series {

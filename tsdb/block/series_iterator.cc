@@ -75,6 +75,16 @@ bool SeriesIterator::Next() {
   return false;
 }
 
+void SeriesIterator::DrainTo(int64_t mint, int64_t maxt, std::vector<model::Sample>* out) {
+  // This class is final: Next() and the chunk iterator's accessors inline.
+  if (!Seek(mint)) return;
+  do {
+    const int64_t t = it_.AtT();
+    if (t > maxt) return;
+    out->push_back(model::Sample{t, it_.AtV()});
+  } while (Next());
+}
+
 bool SeriesIterator::Seek(int64_t t) {
   if (done_) return false;
   if (t < mint_) t = mint_;

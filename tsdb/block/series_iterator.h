@@ -28,6 +28,7 @@ class SeriesIterator final : public SampleIterator {
   bool Seek(int64_t t) override;
   int64_t AtT() const override { return it_.AtT(); }
   double AtV() const override { return it_.AtV(); }
+  void DrainTo(int64_t mint, int64_t maxt, std::vector<model::Sample>* out) override;
   // kDataLoss when a chunk failed its checksum or did not decode.
   absl::Status Err() const override { return err_; }
 
