@@ -28,16 +28,19 @@
 namespace vigil::api {
 namespace {
 
-// [<t>,"<v>"]: formatted on the stack (range answers have millions).
-void AppendPoint(const promql::Point& p, std::string* out) {
-  char buf[128];
-  char* w = buf;
-  char* const end = buf + sizeof(buf);
-  *w++ = '[';
-  uint64_t t = static_cast<uint64_t>(p.t);
-  if (p.t < 0) {
+// Copies `s` to w.
+char* Put(absl::string_view s, char* w) {
+  std::memcpy(w, s.data(), s.size());
+  return w + s.size();
+}
+
+// FormatJsonTimestamp and FormatJsonValue into a buffer, for the points of
+// range answers (millions of them): up to 24 and 30 bytes.
+char* WriteJsonTimestamp(int64_t ms, char* w, char* end) {
+  uint64_t t = static_cast<uint64_t>(ms);
+  if (ms < 0) {
     *w++ = '-';
-    t = static_cast<uint64_t>(-(p.t + 1)) + 1;
+    t = static_cast<uint64_t>(-(ms + 1)) + 1;
   }
   w = std::to_chars(w, end, t / 1000).ptr;
   if (const uint64_t frac = t % 1000; frac != 0) {
@@ -46,17 +49,44 @@ void AppendPoint(const promql::Point& p, std::string* out) {
     if (frac < 10) *w++ = '0';
     w = std::to_chars(w, end, frac).ptr;
   }
+  return w;
+}
+
+char* WriteJsonValue(double v, char* w, char* end) {
+  if (std::isnan(v)) return Put("NaN", w);
+  if (std::isinf(v)) return Put(v > 0 ? "+Inf" : "-Inf", w);
+  const double a = std::fabs(v);
+  if (a == 0 || (a >= 1e-6 && a < 1e21)) return FormatGoFixed(v, w, end);
+  // Go's 'e' with the shortest digits: 1e-07, 1.5e+21 (a sign and at least
+  // two exponent digits).
+  char tmp[64];
+  const auto r = std::to_chars(tmp, tmp + sizeof(tmp), v, std::chars_format::scientific);
+  const absl::string_view s(tmp, static_cast<size_t>(r.ptr - tmp));
+  const size_t e = s.find('e');
+  absl::string_view exp = s.substr(e + 1);
+  char sign = '+';
+  if (exp[0] == '-' || exp[0] == '+') {
+    sign = exp[0];
+    exp.remove_prefix(1);
+  }
+  while (exp.size() > 2 && exp[0] == '0') exp.remove_prefix(1);
+  w = Put(s.substr(0, e), w);
+  *w++ = 'e';
+  *w++ = sign;
+  if (exp.size() < 2) *w++ = '0';
+  return Put(exp, w);
+}
+
+// [<t>,"<v>"], formatted on the stack.
+void AppendPoint(const promql::Point& p, std::string* out) {
+  char buf[128];
+  char* const end = buf + sizeof(buf);
+  char* w = buf;
+  *w++ = '[';
+  w = WriteJsonTimestamp(p.t, w, end);
   *w++ = ',';
   *w++ = '"';
-  const double a = std::fabs(p.v);
-  if (std::isfinite(p.v) && (a == 0 || (a >= 1e-6 && a < 1e21))) {
-    // What FormatJsonValue does for the common range, without its string.
-    w = FormatGoFixed(p.v, w, end - 2);
-  } else {
-    const std::string v = FormatJsonValue(p.v);
-    std::memcpy(w, v.data(), v.size());  // At most 24 characters.
-    w += v.size();
-  }
+  w = WriteJsonValue(p.v, w, end - 2);
   *w++ = '"';
   *w++ = ']';
   out->append(buf, static_cast<size_t>(w - buf));
@@ -158,44 +188,13 @@ constexpr int64_t kMaxTime = std::numeric_limits<int64_t>::max() / 2;
 }  // namespace
 
 std::string FormatJsonValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[400];
-  const double a = std::fabs(v);
-  if (a != 0 && (a < 1e-6 || a >= 1e21)) {
-    // Go's 'e' with the shortest digits: 1e-07, 1.5e+21.
-    auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-    std::string s(buf, r.ptr);
-    const size_t e = s.find('e');
-    std::string mant = s.substr(0, e), exp = s.substr(e + 1);
-    char sign = '+';
-    if (exp[0] == '-' || exp[0] == '+') {
-      sign = exp[0];
-      exp = exp.substr(1);
-    }
-    while (exp.size() > 2 && exp[0] == '0') exp.erase(0, 1);
-    if (exp.size() < 2) exp = "0" + exp;
-    return absl::StrCat(mant, "e", std::string(1, sign), exp);
-  }
-  return std::string(buf, FormatGoFixed(v, buf, buf + sizeof(buf)));
+  char buf[64];
+  return std::string(buf, WriteJsonValue(v, buf, buf + sizeof(buf)));
 }
 
 std::string FormatJsonTimestamp(int64_t ms) {
-  std::string out;
-  uint64_t t = static_cast<uint64_t>(ms);
-  if (ms < 0) {
-    out.push_back('-');
-    t = static_cast<uint64_t>(-(ms + 1)) + 1;
-  }
-  absl::StrAppend(&out, t / 1000);
-  const uint64_t frac = t % 1000;
-  if (frac != 0) {
-    out.push_back('.');
-    if (frac < 100) out.push_back('0');
-    if (frac < 10) out.push_back('0');
-    absl::StrAppend(&out, frac);
-  }
-  return out;
+  char buf[32];
+  return std::string(buf, WriteJsonTimestamp(ms, buf, buf + sizeof(buf)));
 }
 
 namespace {
