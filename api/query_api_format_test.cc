@@ -20,6 +20,7 @@ TEST(QueryApiFormatTest, ValuesAsPrometheus) {
   EXPECT_EQ(FormatJsonValue(1e-6), "0.000001");
   EXPECT_EQ(FormatJsonValue(1e-7), "1e-07");
   EXPECT_EQ(FormatJsonValue(-2.5e-300), "-2.5e-300");
+  EXPECT_EQ(FormatJsonValue(1.2345678901234568e20), "123456789012345680000");
   EXPECT_EQ(FormatJsonValue(1e21), "1e+21");
   EXPECT_EQ(FormatJsonValue(1.5e21), "1.5e+21");
   EXPECT_EQ(FormatJsonValue(1e100), "1e+100");

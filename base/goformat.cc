@@ -1,5 +1,6 @@
 #include "base/goformat.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -47,7 +48,36 @@ char* FormatGoFixed(double v, char* out, char* end) {
       return w;
     }
   }
-  return std::to_chars(out, end, v, std::chars_format::fixed).ptr;
+  // Go's general case: the shortest round-trip digits (as the scientific
+  // form gives them), laid out without an exponent. (std::to_chars's fixed
+  // form differs for integers past 2^53: it prints their exact digits, Go
+  // pads the shortest ones with zeros.)
+  char sci[32];
+  const auto r = std::to_chars(sci, sci + sizeof(sci), a, std::chars_format::scientific);
+  const char* e = std::find(sci, r.ptr, 'e');
+  int exp = 0;
+  std::from_chars(e + 1 + (e[1] == '+'), r.ptr, exp);
+  char digits[32];
+  int n = 0;
+  for (const char* p = sci; p < e; ++p) {
+    if (*p != '.') digits[n++] = *p;
+  }
+  char* w = out;
+  if (std::signbit(v)) *w++ = '-';
+  const int point = exp + 1;  // Digits before the decimal point.
+  if (point <= 0) {
+    *w++ = '0';
+    *w++ = '.';
+    w = std::fill_n(w, -point, '0');
+    return std::copy(digits, digits + n, w);
+  }
+  if (point >= n) {
+    w = std::copy(digits, digits + n, w);
+    return std::fill_n(w, point - n, '0');
+  }
+  w = std::copy(digits, digits + point, w);
+  *w++ = '.';
+  return std::copy(digits + point, digits + n, w);
 }
 
 void AppendGoFloat(double v, std::string* out) {
