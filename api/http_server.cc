@@ -349,20 +349,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     Write(&r);
   }
 
+  // Status line and header fields of `r`; ends keep-alive when draining.
+  template <typename Body>
+  void SetHeader(const HttpResponse& r, http::response<Body>* out) {
+    out->version(11);
+    out->result(static_cast<unsigned>(r.status));
+    if (srv_->draining.load()) keep_alive_ = false;
+    if (r.status != 204 && r.status != 304) out->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) out->set(k, v);
+    out->keep_alive(keep_alive_);
+  }
+
   // Sends `r`, moving its body out (bodies can be tens of MB).
   void Write(HttpResponse* rp) {
     HttpResponse& r = *rp;
     status_ = r.status;
     if (r.body_stream) return WriteStream(rp);
     res_ = {};
-    res_.version(11);
-    res_.result(static_cast<unsigned>(r.status));
-    if (srv_->draining.load()) keep_alive_ = false;
-    if (r.status != 204 && r.status != 304) {
-      res_.set(http::field::content_type, r.content_type);
-    }
-    for (const auto& [k, v] : r.headers) res_.set(k, v);
-    res_.keep_alive(keep_alive_);
+    SetHeader(r, &res_);
     if (r.status != 204 && r.status != 304) res_.body() = std::move(r.body);
     res_.prepare_payload();
     beast::get_lowest_layer(stream_).expires_after(ToChrono(srv_->opts.write_timeout));
@@ -376,12 +380,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void WriteStream(HttpResponse* rp) {
     HttpResponse& r = *rp;
     stream_res_ = {};
-    stream_res_.version(11);
-    stream_res_.result(static_cast<unsigned>(r.status));
-    if (srv_->draining.load()) keep_alive_ = false;
-    stream_res_.set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) stream_res_.set(k, v);
-    stream_res_.keep_alive(keep_alive_);
+    SetHeader(r, &stream_res_);
     stream_res_.chunked(true);
     body_stream_ = std::move(r.body_stream);
     stream_sr_.emplace(stream_res_);

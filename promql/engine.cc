@@ -45,6 +45,10 @@ void StepCursor::At(int64_t t, std::vector<Entry>* out) {
   }
 }
 
+absl::Status DuplicateLabelsetError() {
+  return absl::FailedPreconditionError("vector cannot contain metrics with the same labelset");
+}
+
 const Expr& Unparen(const Expr& e) {
   if (const auto* p = std::get_if<ParenExpr>(&e.node)) return Unparen(*p->expr);
   return e;
@@ -269,8 +273,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalNode(const Expr& e) {
       const model::Labels metric = DropMetricName(s.metric);
       for (const Point& pt : s.points) {
         if (!b.Add(metric, pt.t, -pt.v)) {
-          return absl::FailedPreconditionError(
-              "vector cannot contain metrics with the same labelset");
+          return DuplicateLabelsetError();
         }
       }
     }

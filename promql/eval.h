@@ -155,6 +155,9 @@ class Evaluator {
   Evaluator* parent_ = nullptr;  // For subqueries: samples are charged up.
 };
 
+// "vector cannot contain metrics with the same labelset" (execution error).
+absl::Status DuplicateLabelsetError();
+
 // `e` without enclosing parentheses.
 const Expr& Unparen(const Expr& e);
 

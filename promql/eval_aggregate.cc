@@ -236,6 +236,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     if (fresh) group_metric.push_back(std::move(sg.metric));
     return it->second;
   };
+  // The scalar parameter (topk, bottomk, quantile) at step i.
+  auto param_at = [&](int64_t i) {
+    return a.param != nullptr && param.type == ValueType::kScalar ? param.matrix[0].points[i].v
+                                                                  : 0.0;
+  };
   const bool selects = a.op == AggregateOp::kTopk || a.op == AggregateOp::kBottomk;
   const auto* call = std::get_if<Call>(&Unparen(*a.expr).node);
   if (call != nullptr && selects && a.grouping.empty() && !a.without &&
@@ -244,16 +249,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     // offered each series' values as they come: per step the same offers
     // in the same order as step by step, so the same survivors.
     const bool top = a.op == AggregateOp::kTopk;
+    // k per step; an overflowing k fails the query only at a step with
+    // samples, as step by step (below).
     std::vector<int64_t> ks(static_cast<size_t>(n), 0);
-    std::vector<double> bad_p(static_cast<size_t>(n), 0);  // p where k overflows.
-    std::vector<bool> bad(static_cast<size_t>(n), false), seen(static_cast<size_t>(n), false);
-    for (int64_t i = 0; i < n; ++i) {
-      const double p = param.type == ValueType::kScalar ? param.matrix[0].points[i].v : 0;
-      absl::StatusOr<int64_t> k = SelectK(p);
-      bad[i] = !k.ok();
-      bad_p[i] = p;
-      ks[i] = k.ok() ? *k : 0;
-    }
+    std::vector<bool> seen(static_cast<size_t>(n), false);
+    for (int64_t i = 0; i < n; ++i) ks[i] = SelectK(param_at(i)).value_or(0);
     std::deque<Series> kept;  // Labels of the series offered (stable addresses).
     std::vector<std::vector<HeapEntry>> heaps(static_cast<size_t>(n));
     RETURN_IF_ERROR(RangeCallEach(
@@ -272,12 +272,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     SeriesBuilder builder;
     for (int64_t i = 0; i < n; ++i) {
       if (!seen[i]) continue;
-      if (bad[i]) return SelectK(bad_p[i]).status();
+      RETURN_IF_ERROR(SelectK(param_at(i)).status());
       SortSelected(&heaps[i], top);
       for (const auto& [v, s] : heaps[i]) {
         if (!builder.Add(s->metric, StepTime(i), v)) {
-          return absl::FailedPreconditionError(
-              "vector cannot contain metrics with the same labelset");
+          return DuplicateLabelsetError();
         }
       }
       std::vector<HeapEntry>().swap(heaps[i]);
@@ -371,9 +370,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
     const int64_t t = StepTime(i);
     cursor.At(t, &entries);
     if (entries.empty()) continue;
-    const double p = a.param != nullptr && param.type == ValueType::kScalar
-                         ? param.matrix[0].points[i].v
-                         : 0;
+    const double p = param_at(i);
     order.clear();
     int64_t k = 0;
     if (selects) {
@@ -423,8 +420,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalAggregate(const AggregateExpr& a) {
           SortSelected(&g.heap, a.op == AggregateOp::kTopk);
           for (const auto& [hv, s] : g.heap) {
             if (!builder.Add(s->metric, t, hv)) {
-              return absl::FailedPreconditionError(
-                  "vector cannot contain metrics with the same labelset");
+              return DuplicateLabelsetError();
             }
           }
           continue;

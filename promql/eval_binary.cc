@@ -53,8 +53,6 @@ model::Labels MatchedLabels(const model::Labels& ls, const VectorMatching& m) {
   return b.Build();
 }
 
-const absl::Status kDuplicateLabelset =
-    absl::FailedPreconditionError("vector cannot contain metrics with the same labelset");
 
 }  // namespace
 
@@ -100,7 +98,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalBinary(const BinaryExpr& b) {
         } else if (!keep) {
           continue;
         }
-        if (!builder.Add(metric, p.t, v)) return kDuplicateLabelset;
+        if (!builder.Add(metric, p.t, v)) return DuplicateLabelsetError();
       }
     }
     RETURN_IF_ERROR(Charge(static_cast<int64_t>(builder.NumPoints())));
@@ -131,7 +129,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalBinary(const BinaryExpr& b) {
         case BinaryOp::kAnd:
           for (const auto& e : le) {
             if (right.contains(lsigs.at(e.series)) && !builder.Add(e.series->metric, t, e.v)) {
-              return kDuplicateLabelset;
+              return DuplicateLabelsetError();
             }
           }
           break;
@@ -139,11 +137,11 @@ absl::StatusOr<EvalResult> Evaluator::EvalBinary(const BinaryExpr& b) {
           absl::flat_hash_set<std::string> left;
           for (const auto& e : le) {
             left.insert(lsigs.at(e.series));
-            if (!builder.Add(e.series->metric, t, e.v)) return kDuplicateLabelset;
+            if (!builder.Add(e.series->metric, t, e.v)) return DuplicateLabelsetError();
           }
           for (const auto& e : re) {
             if (!left.contains(rsigs.at(e.series)) && !builder.Add(e.series->metric, t, e.v)) {
-              return kDuplicateLabelset;
+              return DuplicateLabelsetError();
             }
           }
           break;
@@ -151,7 +149,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalBinary(const BinaryExpr& b) {
         default:  // unless
           for (const auto& e : le) {
             if (!right.contains(lsigs.at(e.series)) && !builder.Add(e.series->metric, t, e.v)) {
-              return kDuplicateLabelset;
+              return DuplicateLabelsetError();
             }
           }
       }
@@ -233,7 +231,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalBinary(const BinaryExpr& b) {
         return absl::FailedPreconditionError(
             "multiple matches for labels: grouping labels must ensure unique matches");
       }
-      if (!builder.Add(metric, t, v)) return kDuplicateLabelset;
+      if (!builder.Add(metric, t, v)) return DuplicateLabelsetError();
     }
   }
   RETURN_IF_ERROR(Charge(static_cast<int64_t>(builder.NumPoints())));

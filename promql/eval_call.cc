@@ -20,8 +20,6 @@
 namespace vigil::promql::internal {
 namespace {
 
-const absl::Status kDuplicateLabelset =
-    absl::FailedPreconditionError("vector cannot contain metrics with the same labelset");
 
 // Go's math.Max / math.Min: NaN wins.
 double GoMax(double a, double b) {
@@ -152,19 +150,24 @@ model::Labels AbsentLabels(const Expr& arg) {
   return b.Build();
 }
 
+// The index of the call's range-vector argument, or -1.
+int MatrixArg(const Call& c) {
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (TypeOf(*c.args[i]) == ValueType::kMatrix) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 }  // namespace
 
 bool Evaluator::DistinctRangeCallLabels(const Call& c) {
   const std::string_view name = c.func->name;
   if (name == "absent_over_time") return false;
-  const Expr* range = nullptr;
-  for (const ExprPtr& a : c.args) {
-    if (TypeOf(*a) == ValueType::kMatrix) range = a.get();
-  }
-  if (range == nullptr || LookupRangeFunction(name) == nullptr) return false;
+  const int matrix_arg = MatrixArg(c);
+  if (matrix_arg < 0 || LookupRangeFunction(name) == nullptr) return false;
   // Series from storage have distinct labels; dropping the name keeps them
   // distinct when the selector allows only one name.
-  const auto* ms = std::get_if<MatrixSelector>(&Unparen(*range).node);
+  const auto* ms = std::get_if<MatrixSelector>(&Unparen(*c.args[matrix_arg]).node);
   if (ms == nullptr) return false;
   if (name == "last_over_time") return true;
   const auto& vs = std::get<VectorSelector>(ms->vector_selector->node);
@@ -176,10 +179,7 @@ bool Evaluator::DistinctRangeCallLabels(const Call& c) {
 absl::Status Evaluator::RangeCallEach(const Call& c, const EmitSeries& emit) {
   const std::string_view name = c.func->name;
   const int64_t n = NumSteps();
-  int matrix_arg = -1;
-  for (size_t i = 0; i < c.args.size(); ++i) {
-    if (TypeOf(*c.args[i]) == ValueType::kMatrix) matrix_arg = static_cast<int>(i);
-  }
+  const int matrix_arg = MatrixArg(c);
   RangeFunction fn = LookupRangeFunction(name);
   if (matrix_arg < 0 || fn == nullptr || name == "absent_over_time") {
     return absl::UnimplementedError(absl::StrCat("function ", std::string(name)));
@@ -252,10 +252,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
   if (name == "pi") return scalar_series([](int64_t) { return std::numbers::pi; });
 
   // Functions over a range vector.
-  int matrix_arg = -1;
-  for (size_t i = 0; i < c.args.size(); ++i) {
-    if (TypeOf(*c.args[i]) == ValueType::kMatrix) matrix_arg = static_cast<int>(i);
-  }
+  const int matrix_arg = MatrixArg(c);
   if (matrix_arg >= 0) {
     out.type = ValueType::kVector;
     if (name == "absent_over_time") {
@@ -280,7 +277,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
     RETURN_IF_ERROR(RangeCallEach(
         c, [&](const model::Labels& metric, std::span<const Point> points) -> absl::Status {
           for (const Point& p : points) {
-            if (!builder.Add(metric, p.t, p.v)) return kDuplicateLabelset;
+            if (!builder.Add(metric, p.t, p.v)) return DuplicateLabelsetError();
           }
           return Charge(static_cast<int64_t>(points.size()));
         }));
@@ -296,7 +293,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
       // Name dropping may merge series: check.
       for (Series& s : r.matrix) {
         for (const Point& p : s.points) {
-          if (!builder.Add(s.metric, p.t, p.v)) return kDuplicateLabelset;
+          if (!builder.Add(s.metric, p.t, p.v)) return DuplicateLabelsetError();
         }
       }
       out.matrix = builder.Take();
@@ -319,7 +316,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
       for (const Point& p : s.points) {
         std::optional<double> r = f(p.v, (p.t - start_) / interval_);
         if (!r.has_value()) continue;
-        if (!builder.Add(metric, p.t, *r)) return kDuplicateLabelset;
+        if (!builder.Add(metric, p.t, *r)) return DuplicateLabelsetError();
       }
     }
     EvalResult o;
@@ -434,7 +431,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
         metric = lb.Build();
       }
       for (const Point& p : s.points) {
-        if (!builder.Add(metric, p.t, p.v)) return kDuplicateLabelset;
+        if (!builder.Add(metric, p.t, p.v)) return DuplicateLabelsetError();
       }
     }
     out.type = ValueType::kVector;
@@ -461,7 +458,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
       }
       const model::Labels metric = lb.Build();
       for (const Point& p : s.points) {
-        if (!builder.Add(metric, p.t, p.v)) return kDuplicateLabelset;
+        if (!builder.Add(metric, p.t, p.v)) return DuplicateLabelsetError();
       }
     }
     out.type = ValueType::kVector;
@@ -507,7 +504,7 @@ absl::StatusOr<EvalResult> Evaluator::EvalCall(const Call& c, const Expr& whole)
         }
         if (bs.empty()) continue;
         if (!builder.Add(g.metric, t, BucketQuantile(scalar_arg(0, i), std::move(bs)))) {
-          return kDuplicateLabelset;
+          return DuplicateLabelsetError();
         }
       }
     }

@@ -89,12 +89,21 @@ class SampleIterator {
   // <= maxt to `out` (one virtual call instead of three per sample); then
   // only Err() may be called.
   virtual void DrainTo(int64_t mint, int64_t maxt, std::vector<model::Sample>* out) {
-    if (!Seek(mint)) return;
+    DrainSamples(this, mint, maxt, out);
+  }
+
+ protected:
+  // DrainTo's loop; a final class passing itself gets it without virtual
+  // calls.
+  template <typename It>
+  static void DrainSamples(It* it, int64_t mint, int64_t maxt,
+                           std::vector<model::Sample>* out) {
+    if (!it->Seek(mint)) return;
     do {
-      const int64_t t = AtT();
+      const int64_t t = it->AtT();
       if (t > maxt) return;
-      out->push_back(model::Sample{t, AtV()});
-    } while (Next());
+      out->push_back(model::Sample{t, it->AtV()});
+    } while (it->Next());
   }
 };
 

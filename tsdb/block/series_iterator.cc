@@ -76,13 +76,8 @@ bool SeriesIterator::Next() {
 }
 
 void SeriesIterator::DrainTo(int64_t mint, int64_t maxt, std::vector<model::Sample>* out) {
-  // This class is final: Next() and the chunk iterator's accessors inline.
-  if (!Seek(mint)) return;
-  do {
-    const int64_t t = it_.AtT();
-    if (t > maxt) return;
-    out->push_back(model::Sample{t, it_.AtV()});
-  } while (Next());
+  // This class is final: Seek, Next and the accessors are called directly.
+  DrainSamples(this, mint, maxt, out);
 }
 
 bool SeriesIterator::Seek(int64_t t) {

@@ -271,18 +271,7 @@ absl::StatusOr<Postings> IndexReader::All() const {
 absl::StatusOr<Postings> IndexReader::ForValues(
     absl::string_view name,
     const std::function<bool(absl::string_view)>& pred) const {
-  const LabelName* ln = FindName(name);
-  if (ln == nullptr) return Postings{};
-  std::vector<Postings> lists;
-  RETURN_IF_ERROR(ScanName(name, ln->sampled.front().entry_offset,
-                           [&](const OffsetEntry& e) -> absl::StatusOr<bool> {
-                             if (!pred(e.value)) return true;
-                             ASSIGN_OR_RETURN(Postings p,
-                                              ReadPostings(e.postings_offset));
-                             lists.push_back(std::move(p));
-                             return true;
-                           }));
-  return MergePostings(std::move(lists));
+  return ForValuesWithPrefix(name, "", pred);
 }
 
 absl::StatusOr<Postings> IndexReader::ForValuesWithPrefix(
